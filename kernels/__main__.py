@@ -1,0 +1,174 @@
+"""Command line: `python -m kernels info | bench | sweep | target | datasets | run | report`."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from . import registry
+
+PROFILES = ["smoke", "quick", "full"]
+
+
+def info(_args) -> int:
+    """Every operation x backend: 'yes', or the reason it cannot run here."""
+    from . import devices
+    from .measure import fingerprint
+
+    fp = fingerprint()
+    print(f"device tag: {fp['device_tag']}   CPU: {fp['cpu']['model_name']} ({fp['cpu']['logical_cores']} logical cores, "
+          f"{', '.join(fp['cpu']['key_flags'])})")
+    print(f"GPU: {fp['gpu']['name'] if fp['gpu'] else 'none'}   OpenCL: {'; '.join(fp['opencl_devices']) or 'none'}")
+    width = max(map(len, registry.OPERATIONS))
+    for operation in registry.OPERATIONS:
+        for backend, reason in registry.backends_for(operation).items():
+            state = "yes" if reason is None else f"no: {reason}"
+            if reason is None and backend == "numba_cuda" and devices.cuda_simulated():
+                state = "yes (CUDA simulator: correctness only)"
+            print(f"{operation:<{width}}  {backend:<10}  {state}")
+    return 0
+
+
+def _bench_module(package: str):
+    import importlib
+
+    return importlib.import_module(f"{package}.bench")
+
+
+def _print_table(frame) -> None:
+    import pandas as pd
+
+    frame = frame[frame.phase.isin(["kernel", "end_to_end"])]
+    base = frame[(frame.backend == "library") & (frame.phase == "end_to_end")]
+    base = base.set_index(["workload", "batch_size"])["items_per_s"]
+    keys = list(zip(frame.workload, frame.batch_size))
+    frame = frame.assign(speedup_vs_library=[row / base.get(k, float("nan")) for row, k in zip(frame.items_per_s, keys)])
+    cols = ["operation", "workload", "backend", "batch_size", "phase", "time_s_median", "items_per_s", "bytes_per_s",
+            "speedup_vs_library"]
+    with pd.option_context("display.width", 200, "display.float_format", "{:.4g}".format):
+        print(frame[cols].to_string(index=False))
+
+
+def _backends(text: str) -> list[str]:
+    backends = text.split(",")
+    for b in backends:
+        registry.check_backend(b)
+    return backends
+
+
+def bench(args) -> int:
+    """Time one operation on chosen backends and batch sizes, print a table, append rows to results/."""
+    from .measure import ResultsWriter, Settings, run_cases
+
+    registry.check_operation(args.operation)
+    module = _bench_module(registry.OPERATIONS[args.operation])
+    backends = _backends(args.backends)
+    sizes = [int(s) for s in args.batch.split(",")]
+    writer = None if args.no_write else ResultsWriter(args.out)
+    rows = module.compile_rows(backends)
+    if writer and rows:
+        writer.add(rows)
+    frame = run_cases(module.cli_cases(args.operation, backends, sizes, args.size), writer,
+                      Settings.for_profile(args.profile), progress=False)
+    if frame.empty:
+        print("nothing measured")
+        return 1
+    _print_table(frame)
+    if writer:
+        print(f"rows written to {writer.out_dir}")
+    return 0
+
+
+def sweep(args) -> int:
+    """Every hot path's profile sweep on the chosen backends (what the notebooks measure; the GPU check)."""
+    from .measure import ResultsWriter, Settings, run_cases
+
+    backends = _backends(args.backends)
+    writer = ResultsWriter(args.out)
+    for package in sorted(set(registry.OPERATIONS.values())):
+        try:
+            module = _bench_module(package)
+        except ModuleNotFoundError as e:
+            print(f"skipped {package}: {e}")
+            continue
+        writer.add(module.compile_rows(backends))
+        frame = run_cases(module.profile_cases(backends, args.profile), writer, Settings.for_profile(args.profile))
+        if not frame.empty:
+            _print_table(frame)
+    print(f"rows written to {writer.out_dir}")
+    return 0
+
+
+def target(args) -> int:
+    from .targets import all_targets
+
+    targets = all_targets()
+    names = list(targets) if args.name == "all" else [args.name]
+    for name in names:
+        if name not in targets:
+            print(f"unknown target {name!r}; known: {', '.join(targets)}", file=sys.stderr)
+            return 2
+        print(json.dumps(targets[name](), indent=2))
+    return 0
+
+
+def datasets(args) -> int:
+    from .workloads import write_datasets
+
+    manifest = write_datasets(args.out)
+    for name, entry in manifest.items():
+        print(f"{entry['sha256']}  {entry['bytes']:>10}  {name}")
+    return 0
+
+
+def run(args) -> int:
+    from .report import run_notebooks
+
+    return run_notebooks(profile=args.profile, names=args.notebooks, out_dir=args.out)
+
+
+def report(args) -> int:
+    from .report import export_pdf
+
+    print(export_pdf(args.out))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m kernels", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("info", help="which backend runs which operation here, and why not").set_defaults(fn=info)
+    p = sub.add_parser("bench", help="time an operation and append rows to results/")
+    p.add_argument("operation")
+    p.add_argument("--backends", default="library,numba_cpu,opencl")
+    p.add_argument("--batch", default="1,64,4096,262144", help="comma-separated batch sizes")
+    p.add_argument("--size", type=int, default=64, help="bytes per item")
+    p.add_argument("--profile", default="quick", choices=PROFILES)
+    p.add_argument("--out", default=None, help="results folder (default results/<device-tag>/)")
+    p.add_argument("--no-write", action="store_true", help="print only")
+    p.set_defaults(fn=bench)
+    p = sub.add_parser("sweep", help="every hot path's profile sweep on the chosen backends (the GPU check)")
+    p.add_argument("--backends", default="library,numba_cpu,opencl")
+    p.add_argument("--profile", default="quick", choices=PROFILES)
+    p.add_argument("--out", default=None, help="results folder (default results/<device-tag>/)")
+    p.set_defaults(fn=sweep)
+    p = sub.add_parser("target", help="check an issue's performance target against its literal baseline")
+    p.add_argument("name", help="target name (e.g. sha256) or 'all'")
+    p.set_defaults(fn=target)
+    p = sub.add_parser("datasets", help="generate the workload files and their SHA-256 manifest")
+    p.add_argument("--out", default="datasets/generated")
+    p.set_defaults(fn=datasets)
+    p = sub.add_parser("run", help="execute every notebook with papermill, then export the PDF")
+    p.add_argument("--profile", default="quick", choices=PROFILES)
+    p.add_argument("--notebooks", nargs="*", default=None, help="notebook names (default: all)")
+    p.add_argument("--out", default=None, help="results folder (default results/<device-tag>/)")
+    p.set_defaults(fn=run)
+    p = sub.add_parser("report", help="export results/findings.pdf from the executed notebooks")
+    p.add_argument("--out", default=None, help="results folder holding executed notebooks")
+    p.set_defaults(fn=report)
+    args = parser.parse_args(argv)
+    return args.fn(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,53 @@
+"""Timing one phase: warm up, then repeat until both a minimum count and a minimum time are reached."""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Timing:
+    times: np.ndarray  # seconds, one per repeat
+
+    @property
+    def repeats(self) -> int:
+        return int(self.times.size)
+
+    @property
+    def median(self) -> float:
+        return float(np.median(self.times))
+
+    @property
+    def p25(self) -> float:
+        return float(np.percentile(self.times, 25))
+
+    @property
+    def p75(self) -> float:
+        return float(np.percentile(self.times, 75))
+
+
+def wall_timer(fn: Callable[[], object], sync: Callable[[], None] | None = None) -> float:
+    """Seconds for one call of `fn`, ending with `sync` so asynchronous work is counted."""
+    start = time.perf_counter()
+    fn()
+    if sync is not None:
+        sync()
+    return time.perf_counter() - start
+
+
+def time_phase(fn: Callable[[], object], *, sync: Callable[[], None] | None = None,
+               timer: Callable[[Callable[[], object]], float] | None = None, warmup: int = 1,
+               min_repeats: int = 5, min_seconds: float = 0.2, max_repeats: int = 100_000) -> Timing:
+    """Time `fn` after `warmup` calls: at least `min_repeats` runs and `min_seconds` in all.
+    `timer(fn)` overrides the wall clock (CUDA events for GPU kernels)."""
+    measure = timer if timer is not None else (lambda f: wall_timer(f, sync))
+    for _ in range(warmup):
+        measure(fn)
+    times: list[float] = []
+    started = time.perf_counter()
+    while len(times) < max_repeats and (len(times) < min_repeats or time.perf_counter() - started < min_seconds):
+        times.append(measure(fn))
+    return Timing(np.array(times))

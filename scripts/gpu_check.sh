@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# GPU check: the CUDA tests on a real GPU, then the quick sweep of every hot path with the CPU baselines
+# measured in the same process. Budget: under 8 minutes on one H100/H200.
+#   usage: scripts/gpu_check.sh [OUTPUT_DIR]      (default results/<device-tag>/)
+# Needs: numba, numba-cuda, cupy, pandas, pytest, hypothesis, tqdm (PYTHON=... picks the interpreter).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-$( [ -x .venv/bin/python ] && echo .venv/bin/python || echo python3 )}
+export NUMBA_ENABLE_CUDASIM=0 PYTHONUNBUFFERED=1 PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
+OUT=${1:-results/$($PY -c 'from kernels.measure import device_tag; print(device_tag())')}
+mkdir -p "$OUT"
+status=0
+
+nvidia-smi >"$OUT/nvidia-smi.txt" 2>&1 || echo "nvidia-smi failed" >>"$OUT/nvidia-smi.txt"
+$PY -m kernels info 2>&1 | tee "$OUT/info.txt"
+
+# CUDA tests: every test parametrised over numba_cuda or cupy, plus the nvcc compile tests.
+timeout 240 $PY -m pytest -q -o addopts="" -p no:cacheprovider tests -k "numba_cuda or cupy or nvcc" 2>&1 \
+  | tee "$OUT/pytest-cuda.txt"
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+
+# Quick sweep: GPU backends beside the CPU baselines, rows + run.json into OUT.
+timeout 330 $PY -m kernels sweep --profile quick --backends library,numba_cpu,numba_cuda,cupy --out "$OUT" 2>&1 \
+  | tee "$OUT/sweep.txt"
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+echo "gpu_check: results in $OUT (status $status)"
+exit $status
