@@ -1,0 +1,49 @@
+"""Models that say they are models: offload break-even, roofline-style limits, node-level what-ifs.
+
+Inputs are either measured by the suite (passed in by the caller) or published anchors (kernels/anchors.py).
+"""
+from __future__ import annotations
+
+import math
+
+from . import anchors
+
+
+def break_even_batch(t0_s: float, cpu_items_per_s: float, acc_items_per_s: float, bytes_in: float,
+                     bytes_out: float, bus_bytes_per_s: float) -> float:
+    """Smallest batch from which offloading wins (REFERENCES.md section 2, derived):
+    n* = t0 / (1/R_cpu - 1/R_acc - (b_in + b_out)/W). Infinite when the denominator is <= 0: then the
+    accelerator never pays, whatever the batch (e.g. checksums over PCIe: one CPU core beats the bus)."""
+    if min(cpu_items_per_s, acc_items_per_s, bus_bytes_per_s) <= 0:
+        raise ValueError("rates and bandwidth must be positive")
+    saving_per_item = 1 / cpu_items_per_s - 1 / acc_items_per_s - (bytes_in + bytes_out) / bus_bytes_per_s
+    return math.inf if saving_per_item <= 0 else t0_s / saving_per_item
+
+
+def transfer_bound_items_per_s(bytes_in: float, bytes_out: float, h2d_bytes_per_s: float = anchors.PCIE5_H2D_MEASURED_BPS,
+                               d2h_bytes_per_s: float = anchors.PCIE5_D2H_MEASURED_BPS) -> float:
+    """Items per second an offload cannot exceed end to end when inputs and outputs cross the bus
+    (serialised copies; defaults: measured PCIe Gen5 x16 figures)."""
+    return 1 / (bytes_in / h2d_bytes_per_s + bytes_out / d2h_bytes_per_s)
+
+
+def sha256_blocks(message_bytes: int) -> int:
+    """64-byte blocks SHA-256 compresses for one message (padding adds 9 bytes at least)."""
+    return (message_bytes + 9 + 63) // 64
+
+
+def sha256_prediction(message_bytes: int, cores: int) -> dict:
+    """Expected SHA-256 message rates before measuring, from published anchors (a model):
+    SHA-NI per core, AVX-512 16-lane multi-buffer per core, the H100's single-block rate, and the PCIe limit."""
+    padded = 64 * sha256_blocks(message_bytes)
+    gpu_kernel = anchors.SHA256_H100_HASHCAT_HPS / sha256_blocks(message_bytes)
+    pcie = transfer_bound_items_per_s(message_bytes + 8, 32)  # message + its offset in, digest out
+    return {
+        "padded_bytes": padded,
+        "compressions": sha256_blocks(message_bytes),
+        "shani_one_core": anchors.SHA256_SHANI_ZEN4_BPS_PER_CORE / padded,
+        "multibuffer_all_cores": cores * anchors.SHA256_AVX512_MULTIBUFFER_BPS_PER_CORE / padded,
+        "h100_kernel": gpu_kernel,
+        "pcie_end_to_end_limit": pcie,
+        "h100_end_to_end": min(gpu_kernel, pcie),
+    }
