@@ -113,12 +113,19 @@ def target(args) -> int:
 
 
 def datasets(args) -> int:
-    from .workloads import write_datasets
+    """Generate the workload files; compare them with datasets/MANIFEST.json (or rewrite it with --update)."""
+    from .workloads import MANIFEST, check_against_manifest, write_datasets
 
     manifest = write_datasets(args.out)
     for name, entry in manifest.items():
         print(f"{entry['sha256']}  {entry['bytes']:>10}  {name}")
-    return 0
+    if args.update or not MANIFEST.exists():
+        MANIFEST.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        print(f"wrote {MANIFEST}")
+        return 0
+    differing = check_against_manifest(manifest)
+    print("identical to the manifest" if not differing else f"DIFFERENT from the manifest: {differing}")
+    return 1 if differing else 0
 
 
 def run(args) -> int:
@@ -157,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(fn=target)
     p = sub.add_parser("datasets", help="generate the workload files and their SHA-256 manifest")
     p.add_argument("--out", default="datasets/generated")
+    p.add_argument("--update", action="store_true", help="rewrite datasets/MANIFEST.json")
     p.set_defaults(fn=datasets)
     p = sub.add_parser("run", help="execute every notebook with papermill, then export the PDF")
     p.add_argument("--profile", default="quick", choices=PROFILES)

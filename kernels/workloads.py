@@ -127,8 +127,12 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
+DATASETS = Path(__file__).resolve().parents[1] / "datasets"
+MANIFEST = DATASETS / "MANIFEST.json"
+
+
 def write_datasets(folder: str | Path, names: list[str] | None = None) -> dict:
-    """Generate dataset files into `folder` and return {name: spec + sha256}, also written as MANIFEST.json."""
+    """Generate dataset files into `folder`; return {name: spec + sha256 + bytes} (the manifest's entries)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     manifest = {}
@@ -137,8 +141,13 @@ def write_datasets(folder: str | Path, names: list[str] | None = None) -> dict:
             continue
         _write_one(folder / name, spec)
         manifest[name] = spec | {"sha256": sha256_file(folder / name), "bytes": (folder / name).stat().st_size}
-    (folder / "MANIFEST.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return manifest
+
+
+def check_against_manifest(generated: dict, manifest_path: str | Path = MANIFEST) -> list[str]:
+    """Names whose regenerated SHA-256 differs from the committed manifest (empty list: identical inputs)."""
+    committed = json.loads(Path(manifest_path).read_text())
+    return [name for name, entry in generated.items() if committed.get(name, {}).get("sha256") != entry["sha256"]]
 
 
 def load_request_status_tree(path: str | Path) -> ht.Tree:

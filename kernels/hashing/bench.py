@@ -139,6 +139,31 @@ def profile_cases(backends: list[str], profile: str) -> Iterator:
     yield from ic_cases(backends, state_bytes=STATE_BYTES[profile])
 
 
+def check_ic_examples(backends: list[str]) -> dict[str, str]:
+    """The spec's hash-tree and request-id examples on every backend; AssertionError on any mismatch."""
+    from .spec_examples import SPEC_REQUEST, SPEC_REQUEST_ID, SPEC_TREE, SPEC_TREE_DIGEST
+
+    verdict = {}
+    for backend in backends:
+        tree = hashtree.digest(SPEC_TREE, backend=backend).hex()
+        rid = request_ids([SPEC_REQUEST], backend=backend)[0].tobytes().hex()
+        assert tree == SPEC_TREE_DIGEST, f"{backend}: spec tree digest {tree}"
+        assert rid == SPEC_REQUEST_ID, f"{backend}: spec request id {rid}"
+        verdict[backend] = "spec tree and request id match"
+    return verdict
+
+
+def correctness_messages(seed: int = 0) -> list[bytes]:
+    """Every length 0..130 (all block boundaries) plus random ragged lengths up to 2 KiB."""
+    rng = np.random.default_rng(seed)
+    return [rng.bytes(n) for n in range(131)] + [rng.bytes(int(n)) for n in rng.integers(0, 2048, 200)]
+
+
+def target_count(profile: str) -> int:
+    """Messages in the target check: the issue's 2^18, or 2^12 for smoke runs."""
+    return 2**12 if profile == "smoke" else 2**18
+
+
 def check_agreement(backends: list[str], messages: list[bytes]) -> dict[str, str]:
     """{backend: "agrees" or the reason it did not run}; raises AssertionError on any disagreement."""
     expected = sha256_batch(messages, backend="library")

@@ -135,3 +135,10 @@ def run_cases(cases: Iterable[Case | BackendUnavailable], writer: ResultsWriter 
         rows = measure_case(item, settings)
         frames.append(writer.add(rows) if writer else pd.DataFrame(rows))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def timeable_backends(operation: str) -> list[str]:
+    """Backends whose timings mean something here for `operation` (available, and not a simulator)."""
+    from ..registry import backends_for
+
+    return [b for b, reason in backends_for(operation).items() if reason is None and timing_unavailable_reason(b) is None]

@@ -30,6 +30,7 @@ def _atomic_write(path: Path, write) -> None:
     try:
         with os.fdopen(fd, "w") as f:
             write(f)
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

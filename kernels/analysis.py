@@ -1,0 +1,208 @@
+"""Turning result rows into what a reader looks at: speedups, crossover points, compact tables, figures.
+
+Shared by every notebook; hot-path packages add their own findings text on top (e.g. kernels/hashing/findings.py).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+BASELINE = "library"
+BACKEND_ORDER = ["reference", "library", "numba_cpu", "opencl", "numba_cuda", "cupy"]
+
+
+def fmt_rate(value: float, unit: str = "/s") -> str:
+    """3 significant digits with k/M/G prefixes: 6.98 M/s."""
+    if value is None or not np.isfinite(value):
+        return "n/a"
+    for factor, prefix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= factor:
+            return f"{value / factor:.3g} {prefix}{unit}"
+    return f"{value:.3g} {unit}"
+
+
+def fmt_time(seconds: float) -> str:
+    if seconds is None or not np.isfinite(seconds):
+        return "n/a"
+    for factor, unit in ((1, "s"), (1e-3, "ms"), (1e-6, "µs")):
+        if seconds >= factor:
+            return f"{seconds / factor:.3g} {unit}"
+    return f"{seconds / 1e-9:.3g} ns"
+
+
+def with_speedup(frame: pd.DataFrame, baseline: str = BASELINE) -> pd.DataFrame:
+    """Add `speedup`: items/s over the baseline's end-to-end items/s on the same operation, workload and batch."""
+    keys = ["operation", "workload", "batch_size"]
+    base = frame[(frame.backend == baseline) & (frame.phase == "end_to_end")][keys + ["items_per_s"]]
+    base = base.rename(columns={"items_per_s": "baseline_items_per_s"})
+    out = frame.merge(base, on=keys, how="left")
+    return out.assign(speedup=out.items_per_s / out.baseline_items_per_s)
+
+
+def crossover(frame: pd.DataFrame, backend: str, phase: str, baseline: str = BASELINE) -> float | None:
+    """Smallest batch size from which `backend` (this phase) beats the baseline end to end at every larger
+    measured size; None if it never does within the sweep."""
+    rows = with_speedup(frame)
+    rows = rows[(rows.backend == backend) & (rows.phase == phase)].sort_values("batch_size")
+    if rows.empty or baseline == backend:
+        return None
+    wins = rows.speedup.to_numpy() >= 1.0
+    if not wins[-1]:
+        return None
+    first = len(wins) - np.argmin(wins[::-1]) if not wins.all() else 0
+    return float(rows.batch_size.iloc[first])
+
+
+def crossover_table(frame: pd.DataFrame, phases=("kernel", "end_to_end")) -> pd.DataFrame:
+    """Per backend and phase: where it starts to win, and its best speedup over the baseline."""
+    rows = with_speedup(frame)
+    records = []
+    for backend in [b for b in BACKEND_ORDER if b in set(rows.backend) and b != BASELINE]:
+        for phase in phases:
+            sel = rows[(rows.backend == backend) & (rows.phase == phase)]
+            if sel.empty:
+                continue
+            best = sel.loc[sel.speedup.idxmax()] if sel.speedup.notna().any() else None
+            records.append({"backend": backend, "phase": phase, "wins_from_batch": crossover(frame, backend, phase),
+                            "best_speedup": None if best is None else float(best.speedup),
+                            "at_batch": None if best is None else int(best.batch_size)})
+    return pd.DataFrame(records)
+
+
+def compact_table(frame: pd.DataFrame, value: str = "items_per_s", phases=("kernel", "end_to_end")) -> pd.DataFrame:
+    """Backends x phases as rows, batch sizes as columns, formatted rates."""
+    sel = frame[frame.phase.isin(phases)]
+    table = sel.pivot_table(index=["backend", "phase"], columns="batch_size", values=value, aggfunc="median")
+    order = [b for b in BACKEND_ORDER if b in table.index.get_level_values(0)]
+    table = table.reindex(order, level=0)
+    table.columns = [f"{c:,}" for c in table.columns]
+    return table.map(fmt_rate)
+
+
+def _save(fig, path: str | Path | None) -> None:
+    if path is not None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, dpi=120, bbox_inches="tight")
+
+
+def plot_throughput(frame: pd.DataFrame, title: str, path: str | Path | None = None, y: str = "items_per_s",
+                    ylabel: str = "items per second", phases=("kernel", "end_to_end")):
+    """Throughput against batch size, log-log, one colour per backend, one line style per phase."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    sel = frame[frame.phase.isin(phases)]
+    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    sns.lineplot(data=sel, x="batch_size", y=y, hue="backend", style="phase", markers=True, dashes=True, ax=ax,
+                 hue_order=[b for b in BACKEND_ORDER if b in set(sel.backend)])
+    ax.set(xscale="log", yscale="log", xlabel="batch size (items)", ylabel=ylabel, title=title)
+    ax.grid(True, which="major", alpha=0.3)
+    _save(fig, path)
+    return fig
+
+
+def plot_speedup(frame: pd.DataFrame, title: str, path: str | Path | None = None, phases=("kernel", "end_to_end")):
+    """Speedup over the library baseline (end to end) against batch size; the line at 1 is break-even."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    rows = with_speedup(frame)
+    rows = rows[rows.phase.isin(phases) & (rows.backend != BASELINE)]
+    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    sns.lineplot(data=rows, x="batch_size", y="speedup", hue="backend", style="phase", markers=True, ax=ax,
+                 hue_order=[b for b in BACKEND_ORDER if b in set(rows.backend)])
+    ax.axhline(1.0, color="black", lw=1, ls=":")
+    ax.set(xscale="log", yscale="log", xlabel="batch size (items)", ylabel=f"speedup over {BASELINE}", title=title)
+    ax.grid(True, which="major", alpha=0.3)
+    _save(fig, path)
+    return fig
+
+
+def plot_workloads(frame: pd.DataFrame, title: str, path: str | Path | None = None, y: str = "items_per_s",
+                   ylabel: str = "items per second"):
+    """One bar per backend for each workload (end to end), log scale."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    sel = frame[frame.phase == "end_to_end"]
+    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    sns.barplot(data=sel, x="workload", y=y, hue="backend", ax=ax,
+                hue_order=[b for b in BACKEND_ORDER if b in set(sel.backend)])
+    ax.set(yscale="log", ylabel=ylabel, xlabel="", title=title)
+    ax.tick_params(axis="x", rotation=15)
+    _save(fig, path)
+    return fig
+
+
+def phase_breakdown(frame: pd.DataFrame, batch_size: int) -> pd.DataFrame:
+    """Median time of each phase per backend at one batch size (where does the time go?)."""
+    sel = frame[frame.batch_size == batch_size]
+    table = sel.pivot_table(index="backend", columns="phase", values="time_s_median", aggfunc="median")
+    order = [b for b in BACKEND_ORDER if b in table.index]
+    cols = [p for p in ("compile", "pack", "h2d", "kernel", "d2h", "end_to_end") if p in table.columns]
+    return table.reindex(order)[cols].map(fmt_time)
+
+
+def backends_table(operation: str) -> pd.DataFrame:
+    """Which backend runs `operation` here, and the reason where one does not."""
+    from .registry import backends_for
+
+    return pd.DataFrame([{"backend": b, "runs here": r is None, "reason": r or ""}
+                         for b, r in backends_for(operation).items()])
+
+
+def backends_matrix() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every operation x backend: 'yes', 'simulator', or a note like 'no (2)'; and the notes' full reasons."""
+    from . import devices
+    from .registry import OPERATIONS, backends_for
+
+    notes: dict[str, str] = {}
+    table = {}
+    for operation in OPERATIONS:
+        row = {}
+        for backend, reason in backends_for(operation).items():
+            if reason is None:
+                row[backend] = "simulator" if backend == "numba_cuda" and devices.cuda_simulated() else "yes"
+            else:
+                key = next((k for k, v in notes.items() if v == reason), None) or f"no ({len(notes) + 1})"
+                notes[key] = reason
+                row[backend] = key
+        table[operation] = row
+    reasons = pd.DataFrame({"reason": notes}).rename_axis("note")
+    return pd.DataFrame(table).T[list(BACKEND_ORDER)].rename_axis("operation"), reasons
+
+
+def markdown_table(frame: pd.DataFrame, index: bool = True) -> str:
+    """A pipe table (renders in JupyterLab and, through pandoc, in the PDF)."""
+    frame = frame.reset_index() if index else frame
+    cells = [[str(c) for c in frame.columns]] + [["" if pd.isna(v) else (f"{v:.4g}" if isinstance(v, float) else str(v))
+                                                   for v in row] for row in frame.itertuples(index=False)]
+    cells = [[c.replace("|", "\\|") for c in row] for row in cells]
+    lines = ["| " + " | ".join(cells[0]) + " |", "|" + "|".join("---" for _ in cells[0]) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in cells[1:]]
+    return "\n".join(lines)
+
+
+def show(frame: pd.DataFrame, index: bool = True, caption: str | None = None) -> None:
+    """Display a table as Markdown, so it reads the same in JupyterLab and in the PDF."""
+    from IPython.display import Markdown, display
+
+    text = markdown_table(frame, index=index)
+    display(Markdown(f"{text}\n\n{caption}" if caption else text))
+
+
+def environment_markdown(fp: dict) -> str:
+    """What this machine is, in a few lines (from measure.fingerprint())."""
+    cpu, gpu = fp["cpu"], fp["gpu"]
+    lines = [
+        f"- **Device tag** `{fp['device_tag']}` (results go to `results/{fp['device_tag']}/`), commit `{fp['git_commit']}`.",
+        f"- **CPU** {cpu['model_name']} (vendor {cpu['vendor']}, family {cpu['family']}, model {cpu['model']}), "
+        f"{cpu['logical_cores']} logical cores, {fp['memory_gib']} GiB; Numba uses {fp['numba_threads']} threads.",
+        f"- **CPU features that matter here:** {', '.join(cpu['key_flags']) or 'none of the listed'}.",
+        f"- **GPU** {gpu['name'] + ', driver ' + gpu['driver'] + ', ' + gpu['memory'] if gpu else 'none'}.",
+        f"- **OpenCL devices** {'; '.join(fp['opencl_devices']) or 'none'}.",
+        f"- **Platform** {fp['platform']}; " + ", ".join(f"{k} {v}" for k, v in fp["versions"].items()) + ".",
+    ]
+    return "\n".join(lines)

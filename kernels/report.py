@@ -1,0 +1,119 @@
+"""Running the notebooks (papermill) and exporting the findings PDF (nbconvert, code hidden)."""
+from __future__ import annotations
+
+import copy
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+NOTEBOOKS = REPO / "notebooks"
+RESULTS = REPO / "results"
+PDF = RESULTS / "findings.pdf"
+
+
+def notebook_paths(names: list[str] | None = None) -> list[Path]:
+    """The suite's notebooks in order (NN_name.ipynb), or the named ones (with or without .ipynb)."""
+    paths = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    if names:
+        wanted = {n.removesuffix(".ipynb") for n in names}
+        unknown = wanted - {p.stem for p in paths}
+        if unknown:
+            raise ValueError(f"unknown notebooks {sorted(unknown)}; have {[p.stem for p in paths]}")
+        paths = [p for p in paths if p.stem in wanted]
+    return paths
+
+
+def results_dir(out_dir: str | Path | None = None) -> Path:
+    from .measure import device_tag
+
+    return Path(out_dir) if out_dir else RESULTS / device_tag()
+
+
+def run_notebooks(profile: str = "quick", names: list[str] | None = None, out_dir: str | Path | None = None,
+                  pdf: Path | None = PDF) -> int:
+    """Execute notebooks with papermill into the results folder, then export the PDF. A failing notebook is
+    kept (papermill saves it with the error) and reported; the others still run. Returns 0 if all passed."""
+    import papermill
+
+    out = results_dir(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    failed = []
+    for path in notebook_paths(names):
+        print(f"== {path.name} (profile={profile}) -> {out / path.name}", flush=True)
+        try:
+            papermill.execute_notebook(str(path), str(out / path.name), cwd=str(NOTEBOOKS), kernel_name="python3",
+                                       parameters={"profile": profile, "out_dir": str(out)}, progress_bar=False,
+                                       log_output=False)
+        except papermill.PapermillExecutionError as e:
+            failed.append(path.name)
+            print(f"!! {path.name} failed: {e.ename}: {e.evalue}", file=sys.stderr)
+    if pdf is not None:
+        print(f"== PDF: {export_pdf(out, pdf)}")
+    if failed:
+        print(f"failed notebooks: {', '.join(failed)} (executed copies with the error are in {out})", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _printable(cell: dict) -> dict:
+    """Drop what does not belong on paper: progress bars (stderr, widgets) and empty outputs."""
+    cell = copy.deepcopy(cell)
+    if cell.get("cell_type") == "code":
+        kept = []
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream" and out.get("name") == "stderr":
+                continue
+            data = out.get("data", {})
+            if "application/vnd.jupyter.widget-view+json" in data:
+                continue
+            kept.append(out)
+        cell["outputs"] = kept
+    return cell
+
+
+def merged_notebook(folder: Path):
+    """All executed notebooks of a results folder as one notebook, with a title page cell."""
+    import nbformat
+
+    from .measure.fingerprint import device_tag, git_commit
+
+    executed = [p for p in sorted(folder.glob("[0-9][0-9]_*.ipynb"))]
+    if not executed:
+        raise FileNotFoundError(f"no executed notebooks in {folder}: run `make run` first")
+    merged = nbformat.v4.new_notebook()
+    merged.metadata = nbformat.read(executed[0], as_version=4).metadata
+    merged.metadata["title"] = "Accelerators for the hot paths of an IC replica node: findings"
+    merged.metadata["authors"] = [{"name": "IC accelerator evaluation suite"}]
+    merged.cells.append(nbformat.v4.new_markdown_cell(
+        f"Results folder `{folder.relative_to(REPO) if folder.is_relative_to(REPO) else folder}`, device tag "
+        f"`{device_tag()}`, commit `{git_commit()}`, exported {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC. "
+        "Every figure below was measured by the suite on this machine in the run shown, or is labelled as a model "
+        "with its sources. Timings on small shared machines are noisy: read them as ratios within one run."))
+    for path in executed:
+        nb = nbformat.read(path, as_version=4)
+        merged.cells.extend(_printable(c) for c in nb.cells if not _is_parameters(c))
+    return merged
+
+
+def _is_parameters(cell) -> bool:
+    tags = cell.get("metadata", {}).get("tags", [])
+    return "parameters" in tags or "injected-parameters" in tags
+
+
+def export_pdf(out_dir: str | Path | None = None, pdf: str | Path = PDF) -> Path:
+    """results/findings.pdf from the executed notebooks, code hidden (nbconvert, XeLaTeX)."""
+    from nbconvert import PDFExporter
+
+    nb = merged_notebook(results_dir(out_dir))
+    exporter = PDFExporter()
+    exporter.exclude_input = True
+    exporter.exclude_input_prompt = True
+    exporter.exclude_output_prompt = True
+    body, _ = exporter.from_notebook_node(nb)
+    pdf = Path(pdf)
+    pdf.parent.mkdir(parents=True, exist_ok=True)
+    tmp = pdf.with_suffix(".pdf.tmp")
+    tmp.write_bytes(body)
+    tmp.replace(pdf)
+    return pdf

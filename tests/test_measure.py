@@ -1,0 +1,134 @@
+"""The harness: timing, energy labels, results schema, atomic writes, crash safety, fingerprint."""
+import json
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kernels import BackendUnavailable
+from kernels.measure import COLUMNS, Case, ResultsWriter, Settings, fingerprint, measure_case, read_results, run_cases
+from kernels.measure import time_phase
+from kernels.measure.bench import compile_row, timing_unavailable_reason
+from kernels.measure.energy import cpu_power_model
+
+
+def test_time_phase_respects_minimums():
+    calls = []
+    timing = time_phase(lambda: calls.append(1), warmup=2, min_repeats=7, min_seconds=0.0)
+    assert timing.repeats == 7 and len(calls) == 9
+    timing = time_phase(lambda: time.sleep(0.01), min_repeats=1, min_seconds=0.05)
+    assert timing.repeats >= 4
+    assert 0.009 < timing.median < 0.2
+    assert timing.p25 <= timing.median <= timing.p75
+
+
+def test_sync_is_inside_the_timed_region():
+    timing = time_phase(lambda: None, sync=lambda: time.sleep(0.005), min_repeats=3, min_seconds=0.0)
+    assert timing.median >= 0.004
+
+
+def test_custom_timer_is_used():
+    timing = time_phase(lambda: None, timer=lambda fn: 0.25, min_repeats=3, min_seconds=0.0)
+    assert timing.median == 0.25
+
+
+def _case(batch=10, backend="library"):
+    return Case("sha256", backend, "unit", batch, 64.0, {"end_to_end": lambda: sum(range(1000))})
+
+
+def test_measure_case_row_schema():
+    rows = measure_case(_case(), Settings.for_profile("smoke"))
+    assert len(rows) == 1
+    row = rows[0]
+    assert row["phase"] == "end_to_end" and row["energy_method"] == "modeled"
+    assert row["items_per_s"] == pytest.approx(10 / row["time_s_median"])
+    assert row["bytes_per_s"] == pytest.approx(row["items_per_s"] * 64)
+    assert row["energy_j_per_item"] == pytest.approx(cpu_power_model(1).watts * row["time_s_median"] / 10)
+
+
+def test_multicore_backend_energy_counts_all_cores():
+    import os
+
+    rows = measure_case(_case(backend="numba_cpu"), Settings.for_profile("smoke"))
+    watts = cpu_power_model(os.cpu_count()).watts
+    assert rows[0]["energy_j_per_item"] == pytest.approx(watts * rows[0]["time_s_median"] / 10)
+
+
+def test_power_model_says_it_is_an_assumption():
+    model = cpu_power_model(2)
+    assert model.watts > 0 and "assumed" in model.source and "2 active" in model.source
+
+
+def test_unknown_phase_rejected():
+    with pytest.raises(ValueError, match="unknown phases"):
+        Case("sha256", "library", "w", 1, 1.0, {"warp": lambda: None})
+
+
+def test_writer_writes_schema_and_fingerprint(tmp_path):
+    writer = ResultsWriter(tmp_path)
+    writer.add(measure_case(_case(), Settings.for_profile("smoke")))
+    frame = pd.read_csv(tmp_path / "sha256.csv")
+    assert list(frame.columns) == COLUMNS
+    assert frame.run_id.iloc[0] == writer.run_id
+    run = json.loads((tmp_path / "run.json").read_text())
+    assert run["run_id"] == writer.run_id and run["cpu"]["logical_cores"] >= 1 and "numpy" in run["versions"]
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_new_measurement_replaces_same_key_keeps_others(tmp_path):
+    writer = ResultsWriter(tmp_path)
+    settings = Settings.for_profile("smoke")
+    writer.add(measure_case(_case(10), settings) + measure_case(_case(20), settings))
+    second = ResultsWriter(tmp_path)
+    second.add(measure_case(_case(10), settings))
+    frame = read_results(tmp_path, "sha256")
+    assert sorted(frame.batch_size) == [10, 20]
+    assert frame.set_index("batch_size").loc[10, "run_id"] == second.run_id
+
+
+def test_row_with_bad_energy_method_rejected(tmp_path):
+    row = measure_case(_case(), Settings.for_profile("smoke"))[0] | {"energy_method": "guessed"}
+    with pytest.raises(ValueError, match="energy_method"):
+        ResultsWriter(tmp_path).add([row])
+
+
+def test_crashed_sweep_keeps_finished_rows(tmp_path):
+    writer = ResultsWriter(tmp_path)
+
+    def cases():
+        yield _case(1)
+        yield BackendUnavailable("sha256 on cupy: no GPU")
+        yield _case(2)
+        raise RuntimeError("the machine fell over")
+
+    with pytest.raises(RuntimeError):
+        run_cases(cases(), writer, Settings.for_profile("smoke"), progress=False)
+    assert sorted(read_results(tmp_path, "sha256").batch_size) == [1, 2]
+
+
+def test_compile_row_is_complete(tmp_path):
+    row = compile_row("sha256", "library", lambda: time.sleep(0.01))
+    assert row["phase"] == "compile" and row["time_s_median"] >= 0.009
+    ResultsWriter(tmp_path).add([row])
+
+
+def test_simulator_is_never_timed(monkeypatch):
+    monkeypatch.setenv("NUMBA_ENABLE_CUDASIM", "1")
+    from kernels import devices
+
+    if devices.unavailable_reason("numba_cuda") is None:
+        assert "simulator" in timing_unavailable_reason("numba_cuda")
+
+
+def test_profiles():
+    assert Settings.for_profile("full").min_seconds > Settings.for_profile("quick").min_seconds
+    with pytest.raises(ValueError, match="profile"):
+        Settings.for_profile("fast")
+
+
+def test_fingerprint_fields():
+    fp = fingerprint()
+    assert fp["device_tag"] and fp["cpu"]["model_name"]
+    assert set(fp["cpu"]["key_flags"]) <= set(fp["cpu_flags"])
+    assert isinstance(np.float64(fp["memory_gib"]), np.floating)

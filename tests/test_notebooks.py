@@ -1,0 +1,49 @@
+"""Notebooks: committed clean, parameterised, and they run end to end (smoke profile) into a temp folder."""
+import json
+
+import pytest
+
+from kernels.report import NOTEBOOKS, export_pdf, notebook_paths, run_notebooks
+
+PATHS = notebook_paths()
+
+
+def test_notebooks_exist_in_order():
+    names = [p.name for p in PATHS]
+    assert names[:2] == ["00_environment.ipynb", "01_hashing.ipynb"]
+
+
+@pytest.mark.parametrize("path", PATHS, ids=lambda p: p.name)
+def test_committed_without_outputs_and_parameterised(path):
+    nb = json.loads(path.read_text())
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    assert all(not c.get("outputs") and c.get("execution_count") is None for c in code)
+    params = [c for c in code if "parameters" in c.get("metadata", {}).get("tags", [])]
+    assert len(params) == 1 and "profile" in "".join(params[0]["source"])
+
+
+@pytest.mark.parametrize("path", PATHS, ids=lambda p: p.name)
+def test_notebooks_hold_no_logic(path):
+    """No function or class definitions and no loops in notebooks: logic lives in kernels/."""
+    nb = json.loads(path.read_text())
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code":
+            source = "".join(cell["source"])
+            for word in ("def ", "class ", "for ", "while "):
+                assert f"\n{word}" not in f"\n{source}", f"{path.name}: '{word.strip()}' in a cell"
+
+
+def test_unknown_notebook_name():
+    with pytest.raises(ValueError, match="unknown notebooks"):
+        notebook_paths(["99_nothing"])
+
+
+@pytest.mark.slow
+def test_hashing_notebooks_run_and_export(tmp_path):
+    code = run_notebooks("smoke", names=["00_environment", "01_hashing"], out_dir=tmp_path, pdf=None)
+    assert code == 0
+    assert (tmp_path / "01_hashing.ipynb").exists() and (tmp_path / "sha256.csv").exists()
+    assert (tmp_path / "figures" / "01_sha256_throughput.png").stat().st_size > 10_000
+    pdf = export_pdf(tmp_path, tmp_path / "findings.pdf")
+    assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 50_000
+    assert NOTEBOOKS.exists()
