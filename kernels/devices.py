@@ -13,8 +13,13 @@ COMMON_DIR = Path(__file__).parent / "common"
 
 
 def cuda_simulated() -> bool:
-    """True when numba.cuda runs on its CPU simulator (correctness only, never timed)."""
-    return os.environ.get("NUMBA_ENABLE_CUDASIM", "") == "1"
+    """True when numba.cuda runs on its CPU simulator (correctness only, never timed). Numba reads
+    NUMBA_ENABLE_CUDASIM once, when it is first imported: ask its config, not the environment."""
+    try:
+        from numba.core import config
+    except ImportError:
+        return False
+    return bool(config.ENABLE_CUDASIM)
 
 
 @functools.cache
