@@ -131,13 +131,16 @@ def datasets(args) -> int:
 def run(args) -> int:
     from .report import run_notebooks
 
-    return run_notebooks(profile=args.profile, names=args.notebooks, out_dir=args.out)
+    from pathlib import Path
+
+    return run_notebooks(profile=args.profile, names=args.notebooks, out_dir=args.out,
+                         pdf=None if args.no_pdf else Path(args.pdf))
 
 
 def report(args) -> int:
     from .report import export_pdf
 
-    print(export_pdf(args.out))
+    print(export_pdf(args.out, args.pdf))
     return 0
 
 
@@ -170,9 +173,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--profile", default="quick", choices=PROFILES)
     p.add_argument("--notebooks", nargs="*", default=None, help="notebook names (default: all)")
     p.add_argument("--out", default=None, help="results folder (default results/<device-tag>/)")
+    p.add_argument("--pdf", default="results/findings.pdf", help="where the findings PDF goes")
+    p.add_argument("--no-pdf", action="store_true", help="execute the notebooks only")
     p.set_defaults(fn=run)
     p = sub.add_parser("report", help="export results/findings.pdf from the executed notebooks")
     p.add_argument("--out", default=None, help="results folder holding executed notebooks")
+    p.add_argument("--pdf", default="results/findings.pdf", help="where the findings PDF goes")
     p.set_defaults(fn=report)
     args = parser.parse_args(argv)
     return args.fn(args)

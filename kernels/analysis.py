@@ -65,20 +65,23 @@ def crossover_table(frame: pd.DataFrame, phases=("kernel", "end_to_end")) -> pd.
             if sel.empty:
                 continue
             best = sel.loc[sel.speedup.idxmax()] if sel.speedup.notna().any() else None
-            records.append({"backend": backend, "phase": phase, "wins_from_batch": crossover(frame, backend, phase),
-                            "best_speedup": None if best is None else float(best.speedup),
-                            "at_batch": None if best is None else int(best.batch_size)})
+            wins = crossover(frame, backend, phase)
+            records.append({"backend": backend, "phase": phase,
+                            "wins from batch": "never" if wins is None else f"{int(wins):,}",
+                            "best speedup": "n/a" if best is None else f"{best.speedup:.3g}x",
+                            "at batch": "" if best is None else f"{int(best.batch_size):,}"})
     return pd.DataFrame(records)
 
 
 def compact_table(frame: pd.DataFrame, value: str = "items_per_s", phases=("kernel", "end_to_end")) -> pd.DataFrame:
-    """Backends x phases as rows, batch sizes as columns, formatted rates."""
+    """Batch sizes as rows, one column per backend and phase, rates with k/M/G prefixes (unit in the caption)."""
     sel = frame[frame.phase.isin(phases)]
-    table = sel.pivot_table(index=["backend", "phase"], columns="batch_size", values=value, aggfunc="median")
-    order = [b for b in BACKEND_ORDER if b in table.index.get_level_values(0)]
-    table = table.reindex(order, level=0)
-    table.columns = [f"{c:,}" for c in table.columns]
-    return table.map(fmt_rate)
+    table = sel.pivot_table(index="batch_size", columns=["backend", "phase"], values=value, aggfunc="median")
+    order = [(b, p) for b in BACKEND_ORDER for p in phases if (b, p) in table.columns]
+    table = table[order]
+    table.columns = [f"{b} {p.replace('end_to_end', 'e2e')}" for b, p in order]
+    table.index = [f"{i:,}" for i in table.index]
+    return table.rename_axis("batch").map(lambda v: fmt_rate(v, ""))
 
 
 def _save(fig, path: str | Path | None) -> None:
