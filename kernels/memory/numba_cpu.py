@@ -1,0 +1,129 @@
+"""Numba on the CPU cores. Pages are compared as 8-byte words, `CHUNK` words at a time with an early exit
+at the first chunk that differs, and only a flag per page is written (the numpy baseline writes a bool
+array the size of the memory, then reads it again).
+
+Two details decide the speed (measured on the 2-core development VM, 256 MiB, 2 % dirty): the words are
+indexed through a 2-D (chunk, word) view with a constant inner trip count, which LLVM turns into AVX-512
+loads and ORs (22-26 GB/s; a flat index with a variable bound stayed scalar at 4-6 GB/s); and the thread
+pool is only woken for work above `PARALLEL_MIN_BYTES`, because on a loaded machine waking it can cost a
+scheduler time slice (a 5 MB page copy took 4 ms on two threads and 0.15 ms on one).
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from .checks import WORD
+
+CHUNK = 32  # words OR-reduced between early-exit checks: 256 bytes, four 64-byte lines
+PARALLEL_MIN_BYTES = 32 << 20  # below this, one thread: waking the pool costs more than it saves
+COPY_BLOCK = 1 << 16  # bytes per task of a non-overlapping memory.copy
+
+
+def _dirty_kernel(parallel: bool, chunk: int):
+    @njit(parallel=parallel, boundscheck=False)
+    def kernel(a, b, words_per_page, flags):
+        chunks = words_per_page // chunk
+        a2 = a.reshape(flags.size * chunks, chunk)
+        b2 = b.reshape(flags.size * chunks, chunk)
+        for p in prange(flags.size):
+            dirty = 0
+            for c in range(p * chunks, (p + 1) * chunks):
+                acc = np.uint64(0)
+                for w in range(chunk):
+                    acc |= a2[c, w] ^ b2[c, w]
+                if acc != 0:
+                    dirty = 1
+                    break
+            flags[p] = dirty
+
+    return kernel
+
+
+def _copy_kernel(parallel: bool):
+    @njit(parallel=parallel, boundscheck=False)
+    def kernel(src, dst, pages, words_per_page):
+        s2 = src.reshape(-1, words_per_page)
+        d2 = dst.reshape(-1, words_per_page)
+        for i in prange(pages.size):
+            p = pages[i]
+            for w in range(words_per_page):
+                d2[p, w] = s2[p, w]
+
+    return kernel
+
+
+# (parallel, chunk words) -> kernel; chunk 1 serves page sizes that are not a multiple of CHUNK words.
+_DIRTY = {(par, c): _dirty_kernel(par, c) for par in (False, True) for c in (CHUNK, 1)}
+_COPY = {par: _copy_kernel(par) for par in (False, True)}
+
+
+def _disjoint_kernel(parallel: bool):
+    @njit(parallel=parallel, boundscheck=False)
+    def kernel(m, dst, src, n):
+        for blk in prange((n + COPY_BLOCK - 1) // COPY_BLOCK):
+            lo = blk * COPY_BLOCK
+            hi = min(lo + COPY_BLOCK, n)
+            for j in range(lo, hi):
+                m[dst + j] = m[src + j]
+
+    return kernel
+
+
+_DISJOINT = {par: _disjoint_kernel(par) for par in (False, True)}
+
+
+@njit(boundscheck=False)
+def _copy_overlapping(m, dst, src, n):
+    """Blocks no longer than the distance |dst - src| never overlap; taking them in the direction of the
+    move (forward when dst < src) reads every byte before it is overwritten."""
+    step = min(abs(dst - src), COPY_BLOCK)
+    if dst < src:
+        i = 0
+        while i < n:
+            k = min(step, n - i)
+            for j in range(i, i + k):
+                m[dst + j] = m[src + j]
+            i += k
+    else:
+        i = n
+        while i > 0:
+            k = min(step, i)
+            i -= k
+            for j in range(i, i + k):
+                m[dst + j] = m[src + j]
+
+
+def compile() -> None:
+    """JIT-compile every kernel (timed once by the harness as the `compile` phase)."""
+    a = np.zeros(CHUNK * WORD, np.uint8)
+    w = np.zeros(CHUNK, np.uint64)
+    for kernel in _DIRTY.values():
+        kernel(w, w, CHUNK, np.zeros(1, np.uint8))
+    for kernel in _COPY.values():
+        kernel(w, w.copy(), np.zeros(1, np.int64), CHUNK)
+    for kernel in _DISJOINT.values():
+        kernel(a, 0, 8, 8)
+    _copy_overlapping(a, 0, 1, 8)
+
+
+def dirty_pages(before: np.ndarray, after: np.ndarray, page_size: int) -> np.ndarray:
+    flags = np.empty(before.size // page_size, np.uint8)
+    words = page_size // WORD
+    if flags.size:
+        kernel = _DIRTY[(before.size >= PARALLEL_MIN_BYTES, CHUNK if words % CHUNK == 0 else 1)]
+        kernel(before.view(np.uint64), after.view(np.uint64), words, flags)
+    return np.flatnonzero(flags).astype(np.int64)
+
+
+def copy_pages(src: np.ndarray, dst: np.ndarray, pages: np.ndarray, page_size: int) -> None:
+    if pages.size:
+        kernel = _COPY[pages.size * page_size >= PARALLEL_MIN_BYTES]
+        kernel(src.view(np.uint64), dst.view(np.uint64), pages, page_size // WORD)
+
+
+def memory_copy(memory: np.ndarray, dst: int, src: int, n: int) -> None:
+    if abs(dst - src) >= n:
+        _DISJOINT[n >= PARALLEL_MIN_BYTES](memory, dst, src, n)
+    else:
+        _copy_overlapping(memory, dst, src, n)
