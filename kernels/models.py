@@ -47,3 +47,14 @@ def sha256_prediction(message_bytes: int, cores: int) -> dict:
         "pcie_end_to_end_limit": pcie,
         "h100_end_to_end": min(gpu_kernel, pcie),
     }
+
+
+def tracking_break_even_dirty_ratio(fault_s_per_page: float, protect_s_per_page: float,
+                                    compare_s_per_page: float) -> float:
+    """Dirty ratio below which write-protect tracking is cheaper than comparing with the previous image.
+    Per round and page, tracking costs protect + r * fault (every page re-protected, each dirty page faults
+    once); comparing costs `compare` whatever r (a model on measured inputs):
+    r* = (compare - protect) / fault, clipped to [0, 1]."""
+    if fault_s_per_page <= 0:
+        raise ValueError("fault_s_per_page must be positive")
+    return min(1.0, max(0.0, (compare_s_per_page - protect_s_per_page) / fault_s_per_page))

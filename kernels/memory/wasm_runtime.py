@@ -3,6 +3,7 @@ replica embeds) running kernels/memory/memory.wat. This is the production refere
 are compared with; the host sees the linear memory as a numpy array without copying it."""
 from __future__ import annotations
 
+import atexit
 import ctypes
 import functools
 from pathlib import Path
@@ -20,6 +21,7 @@ def _module():
     import wasmtime
 
     engine = wasmtime.Engine()
+    atexit.register(_module.cache_clear)  # free them while wasmtime's C API is still loaded
     return engine, wasmtime.Module(engine, WAT.read_text())
 
 
