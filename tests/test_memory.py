@@ -289,3 +289,24 @@ def test_memory_copy_bad_input():
         WasmLinearMemory(100).copy(65530, 0, 10)
     with pytest.raises(ValueError, match="nbytes"):
         WasmLinearMemory(-1)
+
+
+def test_numba_parallel_kernels_agree():
+    """The multi-threaded kernels (used on machines with >= 4 threads) against numpy, called directly."""
+    from kernels.memory import numba_cpu
+
+    ps, npages = 4096, 64
+    before = workloads.heap_image(npages * ps, seed=12)
+    pages = workloads.dirty_page_set("clustered", npages, 9, seed=13)
+    after = workloads.written_image(before, pages, ps, seed=14)
+    flags = np.empty(npages, np.uint8)
+    numba_cpu._DIRTY[(True, numba_cpu.CHUNK)](before.view(np.uint64), after.view(np.uint64), ps // 8, flags)
+    np.testing.assert_array_equal(np.flatnonzero(flags), pages)
+    dst = np.zeros_like(before)
+    numba_cpu._COPY[True](before.view(np.uint64), dst.view(np.uint64), pages, ps // 8)
+    np.testing.assert_array_equal(dst, expected_copy(before, np.zeros_like(before), pages, ps))
+    memory = before.copy()
+    numba_cpu._DISJOINT[True](memory, 0, 200_000, 50_000)
+    want = before.copy()
+    want[:50_000] = before[200_000:250_000]
+    np.testing.assert_array_equal(memory, want)

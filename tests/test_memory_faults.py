@@ -75,3 +75,12 @@ def test_checkpoint_accumulation_grows_to_the_union():
         workloads.dirty_page_set("zipf", 10, 1)
     with pytest.raises(ValueError, match="count"):
         workloads.dirty_page_set("sparse", 10, 11)
+
+
+def test_dirty_pattern_dataset_matches_manifest(tmp_path):
+    name = "dirty_pages_256MiB.npz"
+    generated = workloads.write_datasets(tmp_path, [name])
+    assert workloads.check_against_manifest(generated) == []
+    with np.load(tmp_path / name) as f:
+        assert f["sparse_round"].size == workloads.round_dirty_pages(256 << 20)
+        assert f["stack_checkpoint_growth"].size == workloads.CHECKPOINT_ROUNDS

@@ -5,11 +5,14 @@ array the size of the memory, then reads it again).
 Two details decide the speed (measured on the 2-core development VM, 256 MiB, 2 % dirty): the words are
 indexed through a 2-D (chunk, word) view with a constant inner trip count, which LLVM turns into AVX-512
 loads and ORs (22-26 GB/s; a flat index with a variable bound stayed scalar at 4-6 GB/s); and the thread
-pool is only woken for work above `PARALLEL_MIN_BYTES`, because on a loaded machine waking it can cost a
-scheduler time slice (a 5 MB page copy took 4 ms on two threads and 0.15 ms on one).
+pool is only used with at least `PARALLEL_MIN_THREADS` threads and above `PARALLEL_MIN_BYTES`. On a 2-core
+VM shared with other jobs the second thread is a straggler more often than a helper (256 MiB compare:
+12 GB/s on two threads, 22 GB/s on one, under load), and waking the pool can cost a scheduler time slice
+(a 5 MB page copy took 4 ms on two threads and 0.15 ms on one).
 """
 from __future__ import annotations
 
+import numba
 import numpy as np
 from numba import njit, prange
 
@@ -17,6 +20,7 @@ from .checks import WORD
 
 CHUNK = 32  # words OR-reduced between early-exit checks: 256 bytes, four 64-byte lines
 PARALLEL_MIN_BYTES = 32 << 20  # below this, one thread: waking the pool costs more than it saves
+PARALLEL_MIN_THREADS = 4  # fewer threads than this: one thread (see above)
 COPY_BLOCK = 1 << 16  # bytes per task of a non-overlapping memory.copy
 
 
@@ -94,6 +98,10 @@ def _copy_overlapping(m, dst, src, n):
                 m[dst + j] = m[src + j]
 
 
+def _parallel(nbytes: int) -> bool:
+    return nbytes >= PARALLEL_MIN_BYTES and numba.get_num_threads() >= PARALLEL_MIN_THREADS
+
+
 def compile() -> None:
     """JIT-compile every kernel (timed once by the harness as the `compile` phase)."""
     a = np.zeros(CHUNK * WORD, np.uint8)
@@ -111,19 +119,19 @@ def dirty_pages(before: np.ndarray, after: np.ndarray, page_size: int) -> np.nda
     flags = np.empty(before.size // page_size, np.uint8)
     words = page_size // WORD
     if flags.size:
-        kernel = _DIRTY[(before.size >= PARALLEL_MIN_BYTES, CHUNK if words % CHUNK == 0 else 1)]
+        kernel = _DIRTY[(_parallel(before.size), CHUNK if words % CHUNK == 0 else 1)]
         kernel(before.view(np.uint64), after.view(np.uint64), words, flags)
     return np.flatnonzero(flags).astype(np.int64)
 
 
 def copy_pages(src: np.ndarray, dst: np.ndarray, pages: np.ndarray, page_size: int) -> None:
     if pages.size:
-        kernel = _COPY[pages.size * page_size >= PARALLEL_MIN_BYTES]
+        kernel = _COPY[_parallel(pages.size * page_size)]
         kernel(src.view(np.uint64), dst.view(np.uint64), pages, page_size // WORD)
 
 
 def memory_copy(memory: np.ndarray, dst: int, src: int, n: int) -> None:
     if abs(dst - src) >= n:
-        _DISJOINT[n >= PARALLEL_MIN_BYTES](memory, dst, src, n)
+        _DISJOINT[_parallel(n)](memory, dst, src, n)
     else:
         _copy_overlapping(memory, dst, src, n)
