@@ -38,3 +38,10 @@ CUDA_LAUNCH_SYNC_S = 6.4e-6  # ocannl issue 488: launch + synchronise; Numba dis
 # --- power ---
 H100_SXM_POWER_W = 700.0  # NVIDIA, board power limit
 H100_PCIE_POWER_W = 350.0  # NVIDIA, board power limit
+
+# --- IC orthogonal persistence (REFERENCES.md section 1; dfinity/ic embedders config) ---
+IC_MEMORY_COPY_BASE_INSTRUCTIONS = 100  # memory.copy / memory.fill cost 100 instructions ...
+IC_MEMORY_COPY_INSTRUCTIONS_PER_BYTE = 1  # ... plus 1 per byte
+IC_PAGES_PER_FAULT = 128  # the replica maps up to 128 pages per (read) fault
+IC_DIRTY_COPY_THREADS = 8  # dirty pages are copied on 8 threads
+IC_UPDATE_INSTRUCTIONS = 40e9  # instruction limit of one update message

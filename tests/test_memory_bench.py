@@ -60,3 +60,15 @@ def test_reference_is_skipped_with_a_reason_on_big_inputs():
     big = np.zeros(bench.REFERENCE_MAX_BYTES + 4096, np.uint8)
     skipped = bench.dirty_case("reference", big, big, 4096, "x")
     assert "skipped above" in str(skipped)
+
+
+@pytest.mark.slow
+def test_wasm_memory_notebook_runs(tmp_path):
+    """notebooks/03_wasm_memory.ipynb end to end under the smoke profile, into a temp folder."""
+    from kernels.report import run_notebooks
+
+    assert run_notebooks("smoke", names=["03_wasm_memory"], out_dir=tmp_path, pdf=None) == 0
+    assert (tmp_path / "03_wasm_memory.ipynb").exists()
+    for table in ("dirty_pages.csv", "copy_pages.csv", "wasm_memory_copy.csv"):
+        assert (tmp_path / table).stat().st_size > 1000
+    assert (tmp_path / "figures" / "03_faults_vs_compare.png").stat().st_size > 10_000

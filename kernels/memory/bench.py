@@ -431,3 +431,65 @@ def _verdict(result: dict) -> dict:
 
 
 TARGETS = {"dirty_pages": dirty_pages_target, "copy_pages": copy_pages_target}
+
+
+# --- correctness on this run's data (the notebook asserts it before measuring) ---------------------------------
+
+def check_agreement(backends: list[str], profile: str) -> pd.DataFrame:
+    """Every backend against numpy (dirty pages: every pattern, both page sizes, none and all dirty; page
+    copies: every pattern and the checkpoint delta) and against wasmtime (overlapping memory.copy both
+    ways). One row per backend and check: "agrees" or why it did not run; AssertionError on any mismatch."""
+    small = profile == "smoke"
+    records = []
+    for backend in backends:
+        tiny = backend == "numba_cuda"  # the simulator runs one Python thread per CUDA thread
+        heap = (8 * 64) if tiny else (1 << 20 if small or backend == "reference" else 16 << 20)
+        sizes = (64,) if tiny else (OS_PAGE, WASM_PAGE)
+        row = {"backend": backend}
+        try:
+            for ps in sizes:
+                npages = heap // ps
+                for pattern in workloads.DIRTY_PATTERNS:
+                    for count in (0, max(1, npages // 50), npages):
+                        before = workloads.heap_image(heap, 1)
+                        pages = workloads.dirty_page_set(pattern, npages, count, 2)
+                        after = workloads.written_image(before, pages, ps, 3)
+                        got = dirty_pages(before, after, page_size=ps, backend=backend)
+                        assert np.array_equal(got, pages), f"dirty_pages on {backend}: {pattern}, {count} pages of {ps} B"
+            row["dirty_pages"] = "agrees with numpy"
+            ps = sizes[0]
+            npages = heap // ps
+            src, dst = workloads.heap_image(heap, 4), workloads.heap_image(heap, 5)
+            for pattern in workloads.DIRTY_PATTERNS:
+                union, _ = workloads.checkpoint_accumulation(pattern, npages, max(1, npages // 50), 10, seed=6)
+                want = dst.copy()
+                want.reshape(-1, ps)[union] = src.reshape(-1, ps)[union]
+                got = dst.copy()
+                copy_pages(src, got, union, page_size=ps, backend=backend)
+                assert np.array_equal(got, want), f"copy_pages on {backend}: {pattern} checkpoint delta"
+            row["copy_pages"] = "agrees with numpy"
+            size = 64 if tiny else 1 << 16
+            wasm = WasmLinearMemory(size)
+            for dst_off, src_off, n in ((0, 3, size // 2), (3, 0, size // 2), (0, size // 4, size // 2),
+                                        (size // 4, 0, size // 2), (0, size // 2, size // 2)):
+                memory = workloads.heap_image(size, 7)
+                wasm.array[:size] = memory
+                wasm.copy(dst_off, src_off, n)
+                wasm_memory_copy(memory, dst_off, src_off, n, backend=backend)
+                assert np.array_equal(memory, wasm.array[:size]), \
+                    f"memory.copy on {backend} differs from wasmtime: dst={dst_off} src={src_off} n={n}"
+            row["wasm_memory_copy"] = "agrees with wasmtime"
+        except BackendUnavailable as e:
+            row = {"backend": backend, "dirty_pages": f"unavailable: {e}", "copy_pages": "", "wasm_memory_copy": ""}
+        records.append(row)
+    return pd.DataFrame(records)
+
+
+def target_heap(profile: str) -> int:
+    """The target's heap: the issue's 256 MiB, except in the smoke profile (tests)."""
+    return 4 << 20 if _profile(profile) is PROFILES["smoke"] else TARGET_HEAP
+
+
+def target_copy_bytes(profile: str) -> int:
+    """The copy target's round: the IC's 75 MiB, except in the smoke profile (a quarter of its heap)."""
+    return target_heap(profile) // 4 if _profile(profile) is PROFILES["smoke"] else workloads.ROUND_DIRTY_MAX_BYTES
