@@ -306,7 +306,7 @@ def test_numba_parallel_kernels_agree():
     numba_cpu._COPY[True](before.view(np.uint64), dst.view(np.uint64), pages, ps // 8)
     np.testing.assert_array_equal(dst, expected_copy(before, np.zeros_like(before), pages, ps))
     memory = before.copy()
-    numba_cpu._DISJOINT[True](memory, 0, 200_000, 50_000)
+    numba_cpu._copy_disjoint_parallel(memory, 0, 200_000, 50_000)
     want = before.copy()
     want[:50_000] = before[200_000:250_000]
     np.testing.assert_array_equal(memory, want)

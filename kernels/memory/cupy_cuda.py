@@ -1,4 +1,4 @@
-"""Page kernels in CUDA through CuPy's RawModule: the C core shared with OpenCL (kernels/common/memory.h).
+"""Page kernels in CUDA through CuPy's RawModule: the C core shared with OpenCL (kernels/common/pages.h).
 
 A warp per page when comparing, 128 threads per page when copying. `pinned=True` stages through
 page-locked host buffers (filled before timing) so pageable and pinned transfers can be compared."""

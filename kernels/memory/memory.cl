@@ -1,2 +1,2 @@
-/* Page kernels for OpenCL: the shared core in kernels/common/memory.h. */
-#include "memory.h"
+/* Page kernels for OpenCL: the shared core in kernels/common/pages.h. */
+#include "pages.h"

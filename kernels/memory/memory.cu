@@ -1,2 +1,2 @@
-/* Page kernels for CUDA (CuPy RawModule, nvcc): the shared core in kernels/common/memory.h. */
-#include "memory.h"
+/* Page kernels for CUDA (CuPy RawModule, nvcc): the shared core in kernels/common/pages.h. */
+#include "pages.h"

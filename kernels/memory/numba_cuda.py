@@ -1,4 +1,4 @@
-"""Page kernels as numba.cuda kernels, the same algorithm as kernels/common/memory.h: a warp of `LANES`
+"""Page kernels as numba.cuda kernels, the same algorithm as kernels/common/pages.h: a warp of `LANES`
 threads per page, each OR-ing `CHUNK` words between early-exit checks. Runs on a GPU, or on the CUDA
 simulator (NUMBA_ENABLE_CUDASIM=1) for correctness on machines without one.
 
@@ -14,7 +14,7 @@ from .checks import WORD
 THREADS = 256
 LANES = 32  # threads per page when comparing: one warp, 32 x 32 bytes per step
 COPY_LANES = 128  # threads per page when copying: a 4 KiB page is 512 words, 4 per thread
-CHUNK = 4  # words per lane between early-exit checks (DIRTY_CHUNK in memory.h)
+CHUNK = 4  # words per lane between early-exit checks (DIRTY_CHUNK in pages.h)
 
 
 @cuda.jit

@@ -1,4 +1,4 @@
-"""Page kernels in OpenCL (PyOpenCL): the C core shared with CUDA (kernels/common/memory.h).
+"""Page kernels in OpenCL (PyOpenCL): the C core shared with CUDA (kernels/common/pages.h).
 
 On this machine the device is PoCL's CPU device, so "device memory" is host memory and h2d/d2h are memcpys;
 one work-item scans or copies a whole page (lanes = 1). On a GPU the same source runs a warp per page.

@@ -1,8 +1,8 @@
 /* Page kernels for orthogonal persistence, shared by kernels/memory/memory.cl (OpenCL) and memory.cu (CUDA).
  * Memory is seen as 8-byte words; a page is `words_per_page` words. `lanes` work-items cooperate on one page:
  * 1 on a CPU (one item scans a page), a warp or a block on a GPU (coalesced loads). */
-#ifndef KERNELS_MEMORY_H
-#define KERNELS_MEMORY_H
+#ifndef KERNELS_PAGES_H
+#define KERNELS_PAGES_H
 #include "portable.h"
 
 #define DIRTY_CHUNK 4 /* words a lane ORs together between early-exit checks: 32 bytes, one GPU sector */
