@@ -271,6 +271,9 @@ def test_memory_fill_against_numpy():
     wasm.copy_repeat(0, 65530, 20, 3)
     want[0:20] = 0xFF
     np.testing.assert_array_equal(wasm.array, want)
+    wasm.fill_repeat(100, 7, 10, 2)
+    want[100:110] = 7
+    np.testing.assert_array_equal(wasm.array, want)
 
 
 def test_memory_copy_bad_input():

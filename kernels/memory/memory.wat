@@ -15,4 +15,12 @@
         (br_if $done (i32.eqz (local.get $rounds)))
         (memory.copy (local.get $dst) (local.get $src) (local.get $n))
         (local.set $rounds (i32.sub (local.get $rounds) (i32.const 1)))
+        (br $again))))
+  ;; `rounds` fills in one call
+  (func (export "fill_repeat") (param $dst i32) (param $value i32) (param $n i32) (param $rounds i32)
+    (block $done
+      (loop $again
+        (br_if $done (i32.eqz (local.get $rounds)))
+        (memory.fill (local.get $dst) (local.get $value) (local.get $n))
+        (local.set $rounds (i32.sub (local.get $rounds) (i32.const 1)))
         (br $again)))))

@@ -43,7 +43,8 @@ class WasmLinearMemory:
         instance = wasmtime.Instance(self.store, module, [])
         exports = instance.exports(self.store)
         self._memory = exports["memory"]
-        self._copy, self._fill, self._copy_repeat = exports["copy"], exports["fill"], exports["copy_repeat"]
+        self._copy, self._fill = exports["copy"], exports["fill"]
+        self._copy_repeat, self._fill_repeat = exports["copy_repeat"], exports["fill_repeat"]
         pages = max(1, -(-nbytes // WASM_PAGE))
         grow = pages - self._memory.size(self.store)
         if grow > 0:
@@ -66,6 +67,11 @@ class WasmLinearMemory:
         """`rounds` executions of `memory.copy dst src n` inside one Wasm call."""
         dst, src, n = check_memory_copy(self.array, dst, src, n)
         self._copy_repeat(self.store, _i32(dst), _i32(src), _i32(n), _i32(int(rounds)))
+
+    def fill_repeat(self, dst: int, value: int, n: int, rounds: int) -> None:
+        """`rounds` executions of `memory.fill dst value n` inside one Wasm call."""
+        dst, _, n = check_memory_copy(self.array, dst, 0, n)
+        self._fill_repeat(self.store, _i32(dst), int(value) & 0xFF, _i32(n), _i32(int(rounds)))
 
     def fill(self, dst: int, value: int, n: int) -> None:
         """Execute `memory.fill dst value n`: n bytes from dst set to value & 0xFF."""
