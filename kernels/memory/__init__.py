@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..registry import backend_module
-from .checks import check_copy, check_memory_copy, check_pair, check_pages, OS_PAGE, WASM_PAGE
+from .checks import OS_PAGE, WASM_PAGE, check_copy, check_memory_copy, check_pair
 
 _ALL = {
     "reference": "reference",
