@@ -164,7 +164,7 @@ def stream_case(backend: str, src: np.ndarray, dst: np.ndarray, page_size: int =
     elif backend == "cupy":
         import cupy
 
-        d_src, d_dst = cupy.asarray(src), cupy.empty_like(cupy.asarray(dst))
+        d_src, d_dst = cupy.asarray(src), cupy.empty(dst.shape, dst.dtype)
         case.phases["kernel"] = lambda: d_dst.__setitem__(Ellipsis, d_src)
         case.sync = lambda: cupy.cuda.get_current_stream().synchronize()
         case.timers = {"kernel": devices.cuda_event_timer("cupy")}

@@ -71,10 +71,14 @@ class StagedDirty:
         self.npages = before.size // page_size
         self.flags = _host(np.zeros(self.npages, np.uint8), pinned)
         self.d_flags = cuda.device_array(max(self.npages, 1), np.uint8)
+        # device buffers allocated once, so h2d times the copy alone (as the CuPy and OpenCL backends do)
+        self.d_before = cuda.device_array(self.before.size // WORD, np.uint64)
+        self.d_after = cuda.device_array(self.after.size // WORD, np.uint64)
 
     def h2d(self) -> None:
-        self.d_before = cuda.to_device(self.before.view(np.uint64))
-        self.d_after = cuda.to_device(self.after.view(np.uint64))
+        if self.npages:
+            self.d_before.copy_to_device(self.before.view(np.uint64))
+            self.d_after.copy_to_device(self.after.view(np.uint64))
 
     def kernel(self) -> None:
         if self.npages:
@@ -95,21 +99,27 @@ class StagedCopy:
     def __init__(self, src: np.ndarray, dst: np.ndarray, pages: np.ndarray, page_size: int, pinned: bool = False):
         self.src, self.host_dst = _host(src, pinned), _host(dst, pinned)
         self.dst, self.pinned = dst, pinned
-        self.pages = pages
+        self.pages = pages if pages.size else np.zeros(1, np.int64)
+        self.count = pages.size
         self.words = page_size // WORD
+        self.d_src = cuda.device_array(max(src.size // WORD, 1), np.uint64)
+        self.d_dst = cuda.device_array(max(dst.size // WORD, 1), np.uint64)
+        self.d_pages = cuda.device_array(self.pages.size, np.int64)
 
     def h2d(self) -> None:
-        self.d_src = cuda.to_device(self.src.view(np.uint64))
-        self.d_dst = cuda.to_device(self.host_dst.view(np.uint64))
-        self.d_pages = cuda.to_device(self.pages if self.pages.size else np.zeros(1, np.int64))
+        if self.src.size:
+            self.d_src.copy_to_device(self.src.view(np.uint64))
+            self.d_dst.copy_to_device(self.host_dst.view(np.uint64))
+        self.d_pages.copy_to_device(self.pages)
 
     def kernel(self) -> None:
-        if self.pages.size:
-            _copy_pages[_blocks(self.pages.size * COPY_LANES), THREADS](self.d_src, self.d_dst, self.d_pages,
-                                                                        self.words, COPY_LANES)
+        if self.count:
+            _copy_pages[_blocks(self.count * COPY_LANES), THREADS](self.d_src, self.d_dst, self.d_pages,
+                                                                   self.words, COPY_LANES)
 
     def d2h(self) -> None:
-        self.d_dst.copy_to_host(self.host_dst.view(np.uint64))
+        if self.host_dst.size:
+            self.d_dst.copy_to_host(self.host_dst.view(np.uint64))
         if self.pinned:
             self.dst[...] = self.host_dst  # the caller's array; not part of a timed d2h when pinned is measured
 
@@ -122,9 +132,10 @@ class StagedMemoryCopy:
         self.memory, self.dst, self.src, self.n = memory, dst, src, n
         self.overlap = abs(dst - src) < n
         self.d_scratch = cuda.device_array(max(n, 1), np.uint8) if self.overlap else None
+        self.d_mem = cuda.device_array(memory.size, np.uint8)
 
     def h2d(self) -> None:
-        self.d_mem = cuda.to_device(self.memory)
+        self.d_mem.copy_to_device(self.memory)
 
     def kernel(self) -> None:
         if not self.n:
