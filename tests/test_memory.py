@@ -181,6 +181,19 @@ def test_copy_checkpoint_delta(backend, ps):
     np.testing.assert_array_equal(dst, expected_copy(src, np.zeros_like(src), union, ps))
 
 
+@pytest.mark.parametrize("backend", backend_params("copy_pages", exclude=("numba_cuda",)))
+@settings(max_examples=20, deadline=None)
+@given(npages=st.integers(1, 12), ps=st.sampled_from([8, 64, 4096]), data=st.data())
+def test_copy_fuzz_against_numpy(backend, npages, ps, data):
+    pages = data.draw(st.lists(st.integers(0, npages - 1), max_size=2 * npages))
+    rng = np.random.default_rng(npages * ps)
+    src = rng.integers(0, 256, npages * ps, dtype=np.uint8)
+    dst = rng.integers(0, 256, npages * ps, dtype=np.uint8)
+    want = expected_copy(src, dst, pages, ps)
+    copy_pages(src, dst, pages, page_size=ps, backend=backend)
+    np.testing.assert_array_equal(dst, want)
+
+
 def test_copy_bad_input():
     src, dst = np.zeros(8192, np.uint8), np.zeros(8192, np.uint8)
     with pytest.raises(ValueError, match="differ in length"):
