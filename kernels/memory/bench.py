@@ -2,6 +2,7 @@
 wasmtime), a STREAM-like copy for the bandwidth limit, fault costs, and the issue's targets."""
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import numpy as np
@@ -373,6 +374,20 @@ def round_cost(frame: pd.DataFrame, heap_bytes: int) -> pd.DataFrame:
 
 # --- targets ------------------------------------------------------------------------------------------------
 
+def interleaved_medians(fns: dict, min_seconds: float = 1.0, min_rounds: int = 5) -> dict:
+    """Median seconds of each callable, timed in alternation (A, B, C, A, B, C, ...) after one warm-up each,
+    so that load from other jobs on a shared machine falls on all of them alike instead of on whichever
+    happened to run during a busy second."""
+    for fn in fns.values():
+        fn()
+    times = {name: [] for name in fns}
+    start = time.perf_counter()
+    while min(map(len, times.values())) < min_rounds or time.perf_counter() - start < min_seconds:
+        for name, fn in fns.items():
+            times[name].append(wall_timer(fn))
+    return {name: float(np.median(t)) for name, t in times.items()}
+
+
 def stream_copy_bps(nbytes: int = TARGET_HEAP, min_seconds: float = 0.5) -> float:
     """This machine's copy bandwidth, STREAM-like: bytes read + written per second by np.copyto."""
     src, dst = workloads.heap_image(nbytes, 1), np.empty(nbytes, np.uint8)
@@ -383,20 +398,26 @@ def dirty_pages_target(heap: int = TARGET_HEAP, ratio: float = TARGET_DIRTY, min
     """`dirty_pages` vs `np.flatnonzero((a != b).reshape(-1, ps).any(1))` on 256 MiB, 2 % dirty (goal 3x)."""
     ps = OS_PAGE
     a, b, pages = _images(heap, "sparse", ratio, ps)
-    baseline = time_phase(lambda: np.flatnonzero((a != b).reshape(-1, ps).any(1)), min_seconds=min_seconds).median
+    baseline_fn = lambda: np.flatnonzero((a != b).reshape(-1, ps).any(1))  # noqa: E731
     result = {"target": "dirty_pages", "heap_bytes": heap, "dirty_ratio": ratio, "page_size": ps, "goal_ratio": 3.0,
-              "baseline": "np.flatnonzero((a != b).reshape(-1, ps).any(1))", "baseline_s": baseline,
-              "baseline_bytes_per_s": 2 * heap / baseline}
+              "baseline": "np.flatnonzero((a != b).reshape(-1, ps).any(1))",
+              "timing": "each backend timed in alternation with the baseline (medians), one pair at a time"}
     for backend in ("numba_cpu", "opencl"):
         try:
             if not np.array_equal(dirty_pages(a, b, backend=backend), pages):
                 raise AssertionError(f"{backend} found the wrong pages")
-            t = time_phase(lambda: dirty_pages(a, b, backend=backend), min_seconds=min_seconds).median
         except BackendUnavailable as e:
             result[backend] = str(e)
             continue
-        result[f"{backend}_ratio"] = baseline / t
-        result[f"{backend}_bytes_per_s"] = 2 * heap / t
+        medians = interleaved_medians({"baseline": baseline_fn,
+                                       backend: lambda backend=backend: dirty_pages(a, b, backend=backend)},
+                                      min_seconds)
+        result[f"{backend}_baseline_s"] = medians["baseline"]
+        result[f"{backend}_ratio"] = medians["baseline"] / medians[backend]
+        result[f"{backend}_bytes_per_s"] = 2 * heap / medians[backend]
+    first = next((k for k in result if k.endswith("_baseline_s")), None)
+    if first:
+        result.update(baseline_s=result[first], baseline_bytes_per_s=2 * heap / result[first])
     return _verdict(result)
 
 
@@ -411,20 +432,24 @@ def copy_pages_target(heap: int = TARGET_HEAP, copy_bytes: int = workloads.ROUND
     result = {"target": "copy_pages", "heap_bytes": heap, "copy_bytes": copy_bytes, "page_size": ps,
               "goal_ratio": 0.9, "baseline": "dst.reshape(-1, ps)[pages] = src.reshape(-1, ps)[pages]",
               "stream_copy_bytes_per_s": stream}
+    result["timing"] = "each backend timed in alternation with the baseline (medians), one pair at a time"
     for label, count in (("", copy_bytes // ps), ("small_", int(TARGET_DIRTY * npages))):
         pages = workloads.dirty_page_set("sparse", npages, count, 3)
         d2, s2 = dst.reshape(-1, ps), src.reshape(-1, ps)
-        baseline = time_phase(lambda: d2.__setitem__(pages, s2[pages]), min_seconds=min_seconds).median
+        baseline_fn = lambda pages=pages: d2.__setitem__(pages, s2[pages])  # noqa: E731
         traffic = 2 * count * ps
         result[f"{label}pages"] = count
-        result[f"{label}baseline_bytes_per_s"] = traffic / baseline
-        result[f"{label}baseline_share_of_stream"] = traffic / baseline / stream
         for backend in ("numba_cpu", "opencl"):
             try:
-                t = time_phase(lambda: copy_pages(src, dst, pages, backend=backend), min_seconds=min_seconds).median
+                backend_module("copy_pages", backend)
             except BackendUnavailable as e:
                 result[backend] = str(e)
                 continue
+            medians = interleaved_medians({"baseline": baseline_fn, backend: lambda backend=backend, pages=pages:
+                                           copy_pages(src, dst, pages, backend=backend)}, min_seconds)
+            baseline, t = medians["baseline"], medians[backend]
+            result.setdefault(f"{label}baseline_bytes_per_s", traffic / baseline)
+            result.setdefault(f"{label}baseline_share_of_stream", traffic / baseline / stream)
             result[f"{label}{backend}_ratio"] = baseline / t
             result[f"{label}{backend}_bytes_per_s"] = traffic / t
             result[f"{label}{backend}_share_of_stream"] = traffic / t / stream

@@ -203,7 +203,7 @@ def dirty_markdown(frame: pd.DataFrame, stream: float) -> str:
             text = (f"- Early exit: with every page dirty the Numba kernel takes {fmt_time(full.iloc[0])}, against "
                     f"{fmt_time(clean.iloc[0])} with none ({gain:.2f}x). ")
             if gain >= 1:
-                text += "Each dirty page stops at its first differing 256-byte chunk, so dirty pages are cheaper."
+                text += "Each dirty page stops at its first differing 512-byte chunk, so dirty pages are cheaper."
             else:
                 text += ("Stopping mid-page does not pay here: it breaks the sequential stream the hardware "
                          "prefetcher follows, so every page restarts cold, which costs more than the bytes skipped. "

@@ -19,7 +19,9 @@ from numba import njit, prange
 
 from .checks import WORD
 
-CHUNK = 32  # words OR-reduced between early-exit checks: 256 bytes, four 64-byte lines
+CHUNK = 64  # words OR-reduced between early-exit checks: 512 bytes, eight 64-byte lines (measured best of
+# 16/32/64/128/512 words on 256 MiB: 64 ran ~10 % faster than 32, and 128 or no early exit slower still)
+CHUNKS = (CHUNK, 8, 1)  # page sizes that are not a multiple of CHUNK words use the largest that divides them
 PARALLEL_MIN_BYTES = 32 << 20  # below this, one thread: waking the pool costs more than it saves
 PARALLEL_MIN_THREADS = 4  # fewer threads than this: one thread (see above)
 COPY_BLOCK = 1 << 16  # bytes per task of a non-overlapping memory.copy
@@ -58,8 +60,8 @@ def _copy_kernel(parallel: bool):
     return kernel
 
 
-# (parallel, chunk words) -> kernel; chunk 1 serves page sizes that are not a multiple of CHUNK words.
-_DIRTY = {(par, c): _dirty_kernel(par, c) for par in (False, True) for c in (CHUNK, 1)}
+# (parallel, chunk words) -> kernel
+_DIRTY = {(par, c): _dirty_kernel(par, c) for par in (False, True) for c in CHUNKS}
 _COPY = {par: _copy_kernel(par) for par in (False, True)}
 
 
@@ -116,7 +118,7 @@ def compile() -> None:
     a = np.zeros(CHUNK * WORD, np.uint8)
     w = np.zeros(CHUNK, np.uint64)
     for kernel in _DIRTY.values():
-        kernel(w, w, CHUNK, np.zeros(1, np.uint8))
+        kernel(w, w, CHUNK, np.zeros(1, np.uint8))  # CHUNK words: a multiple of every chunk size
     for kernel in _COPY.values():
         kernel(w, w.copy(), np.zeros(1, np.int64), CHUNK)
     _memmove(a, 0, 1, 8)
@@ -127,7 +129,7 @@ def dirty_pages(before: np.ndarray, after: np.ndarray, page_size: int) -> np.nda
     flags = np.empty(before.size // page_size, np.uint8)
     words = page_size // WORD
     if flags.size:
-        kernel = _DIRTY[(_parallel(before.size), CHUNK if words % CHUNK == 0 else 1)]
+        kernel = _DIRTY[(_parallel(before.size), next(c for c in CHUNKS if words % c == 0))]
         kernel(before.view(np.uint64), after.view(np.uint64), words, flags)
     return np.flatnonzero(flags).astype(np.int64)
 
