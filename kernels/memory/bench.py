@@ -394,7 +394,16 @@ def stream_copy_bps(nbytes: int = TARGET_HEAP, min_seconds: float = 0.5) -> floa
     return 2 * nbytes / time_phase(lambda: np.copyto(dst, src), min_seconds=min_seconds).median
 
 
-def dirty_pages_target(heap: int = TARGET_HEAP, ratio: float = TARGET_DIRTY, min_seconds: float = 1.0) -> dict:
+TARGET_SECONDS = 3.0  # per pair of alternating timings: long enough to average out other jobs on a shared VM
+
+
+def target_seconds(profile: str) -> float:
+    """Timing window of the targets in the notebook: none for smoke (tests), 1 s quick, TARGET_SECONDS full."""
+    return {"smoke": 0.0, "quick": 1.0, "full": TARGET_SECONDS}[_profile(profile) and profile]
+
+
+def dirty_pages_target(heap: int = TARGET_HEAP, ratio: float = TARGET_DIRTY,
+                       min_seconds: float = TARGET_SECONDS) -> dict:
     """`dirty_pages` vs `np.flatnonzero((a != b).reshape(-1, ps).any(1))` on 256 MiB, 2 % dirty (goal 3x)."""
     ps = OS_PAGE
     a, b, pages = _images(heap, "sparse", ratio, ps)
@@ -422,7 +431,7 @@ def dirty_pages_target(heap: int = TARGET_HEAP, ratio: float = TARGET_DIRTY, min
 
 
 def copy_pages_target(heap: int = TARGET_HEAP, copy_bytes: int = workloads.ROUND_DIRTY_MAX_BYTES,
-                      min_seconds: float = 1.0) -> dict:
+                      min_seconds: float = TARGET_SECONDS) -> dict:
     """`copy_pages` vs numpy fancy-index copy of one 75 MiB round (sparse pages of a 256 MiB heap; goal 0.9x),
     and the share of the STREAM-like copy bandwidth each reaches. The 2 % round is reported beside it."""
     ps = OS_PAGE
