@@ -205,9 +205,9 @@ def dirty_markdown(frame: pd.DataFrame, stream: float) -> str:
             if gain >= 1:
                 text += "Each dirty page stops at its first differing 512-byte chunk, so dirty pages are cheaper."
             else:
-                text += ("Stopping mid-page does not pay here: it breaks the sequential stream the hardware "
-                         "prefetcher follows, so every page restarts cold, which costs more than the bytes skipped. "
-                         "At the IC's 2 % it makes no difference either way.")
+                text += ("Stopping mid-page does not pay here, most likely because it breaks the sequential stream "
+                         "the hardware prefetcher follows (every page then starts cold), which costs more than the "
+                         "bytes skipped. At the IC's 2 % it makes no difference either way.")
             lines.append(text)
     fast = size[(size.phase.isin(["kernel", "end_to_end"])) & (size.bytes_per_s > stream)]
     if not fast.empty:
