@@ -1,0 +1,2 @@
+/* Checksum kernels for OpenCL: the shared core in kernels/common/checksums.h. */
+#include "checksums.h"

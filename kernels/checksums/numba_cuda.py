@@ -1,0 +1,190 @@
+"""Checksums as numba.cuda kernels, the same two passes as kernels/common/checksums.h: one thread per piece,
+then one per buffer to combine the pieces. Runs on a GPU, or on the CUDA simulator (NUMBA_ENABLE_CUDASIM=1)
+for correctness checks on machines without one."""
+from __future__ import annotations
+
+import numpy as np
+from numba import cuda, uint32, uint64
+
+from ..hashing.packing import Packed
+from .pieces import device_arrays
+from .reference import ADLER_BASE
+from .tables import ALGORITHM_CODES, device_poly, device_tables
+
+THREADS = 128
+CRC32C, ADLER32, INET16 = ALGORITHM_CODES["crc32c"], ALGORITHM_CODES["adler32"], ALGORITHM_CODES["inet16"]
+TABLE_WORDS = 1056  # per CRC in device_tables(): 4 x 256 slicing-by-4 entries, then 32 x^(2^k) mod P
+ADLER_NMAX = 5552  # zlib: most bytes before the 32-bit Adler sums can overflow
+
+
+@cuda.jit(device=True)
+def _crc_bytes(tables, base, s, data, start, end):
+    i = start
+    while i + 4 <= end:
+        s = uint32(s ^ (uint32(data[i]) | (uint32(data[i + 1]) << 8) | (uint32(data[i + 2]) << 16)
+                        | (uint32(data[i + 3]) << 24)))
+        s = uint32(tables[base + 768 + (s & 0xFF)] ^ tables[base + 512 + ((s >> 8) & 0xFF)]
+                   ^ tables[base + 256 + ((s >> 16) & 0xFF)] ^ tables[base + (s >> 24)])
+        i += 4
+    while i < end:
+        s = uint32(tables[base + ((s ^ data[i]) & 0xFF)] ^ (s >> 8))
+        i += 1
+    return s
+
+
+@cuda.jit(device=True)
+def _multmodp(poly, a, b):
+    m = uint32(0x80000000)
+    p = uint32(0)
+    while m:
+        if a & m:
+            p = uint32(p ^ b)
+            if (a & (m - 1)) == 0:
+                break
+        m = uint32(m >> 1)
+        b = uint32((b >> 1) ^ poly) if b & 1 else uint32(b >> 1)
+    return p
+
+
+@cuda.jit(device=True)
+def _xpow8n(poly, tables, x2n_base, n):
+    p = uint32(0x80000000)
+    k = 3
+    while n:
+        if n & 1:
+            p = _multmodp(poly, tables[x2n_base + (k & 31)], p)
+        n >>= 1
+        k += 1
+    return p
+
+
+@cuda.jit(device=True)
+def _adler(data, start, end):
+    a = uint64(1)
+    b = uint64(0)
+    i = start
+    while i < end:
+        k = min(ADLER_NMAX, end - i)
+        for j in range(k):
+            a += data[i + j]
+            b += a
+        a %= ADLER_BASE
+        b %= ADLER_BASE
+        i += k
+    return uint32((b << 16) | a)
+
+
+@cuda.jit(device=True)
+def _fold16(s):
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return s
+
+
+@cuda.jit(device=True)
+def _inet_sum(data, start, end):
+    s = uint64(0)
+    i = start
+    while i + 2 <= end:
+        s += (uint64(data[i]) << 8) | uint64(data[i + 1])
+        i += 2
+    if i < end:
+        s += uint64(data[i]) << 8
+    return uint32(_fold16(s))
+
+
+@cuda.jit
+def _pieces_kernel(algorithm, poly, data, offsets, start, end, item, item_pieces, tables, partial):
+    p = cuda.grid(1)
+    if p >= start.shape[0]:
+        return
+    s = start[p]
+    e = end[p]
+    if algorithm == ADLER32:
+        partial[p] = _adler(data, s, e)
+    elif algorithm == INET16:
+        partial[p] = _inet_sum(data, s, e)
+    else:
+        base = TABLE_WORDS if algorithm == CRC32C else 0
+        it = item[p]
+        r = _crc_bytes(tables, base, uint32(0xFFFFFFFF) if item_pieces[it] == p else uint32(0), data, s, e)
+        after = offsets[it + 1] - e
+        if after:
+            r = _multmodp(poly, _xpow8n(poly, tables, base + 1024, after), r)
+        partial[p] = r
+
+
+@cuda.jit
+def _combine_kernel(algorithm, start, end, item_pieces, partial, out):
+    i = cuda.grid(1)
+    if i >= out.shape[0]:
+        return
+    first = item_pieces[i]
+    last = item_pieces[i + 1]
+    if algorithm == ADLER32:
+        a = uint64(partial[first])
+        for p in range(first + 1, last):
+            rem = uint64((end[p] - start[p]) % ADLER_BASE)
+            a2 = uint64(partial[p])
+            s1 = ((a & 0xFFFF) + (a2 & 0xFFFF) + ADLER_BASE - 1) % ADLER_BASE
+            s2 = ((a >> 16) + (a2 >> 16) + rem * (a & 0xFFFF) + ADLER_BASE - rem) % ADLER_BASE
+            a = (s2 << 16) | s1
+        out[i] = uint32(a)
+    elif algorithm == INET16:
+        s = uint64(0)
+        for p in range(first, last):
+            s += partial[p]
+        out[i] = uint32(~_fold16(s) & 0xFFFF)
+    else:
+        x = uint32(0)
+        for p in range(first, last):
+            x = uint32(x ^ partial[p])
+        out[i] = uint32(x ^ 0xFFFFFFFF)
+
+
+class Staged:
+    """Device copies of the batch and its pieces, so h2d, kernel and d2h can be timed apart."""
+
+    def __init__(self, algorithm: str, packed: Packed):
+        self.algorithm = ALGORITHM_CODES[algorithm]
+        self.poly = device_poly(algorithm)
+        self.n = packed.count
+        self.host = device_arrays(packed)
+        self.npieces = self.host["start"].size
+        self.d_tables = cuda.to_device(device_tables())
+        self.d_partial = cuda.device_array(max(self.npieces, 1), dtype=np.uint32)
+        self.d_out = cuda.device_array(self.n, dtype=np.uint32)
+
+    def h2d(self) -> None:
+        self.d = {name: cuda.to_device(a) for name, a in self.host.items()}
+
+    def kernel(self) -> None:
+        if not self.n:
+            return
+        d = self.d
+        blocks = (self.npieces + THREADS - 1) // THREADS
+        _pieces_kernel[blocks, THREADS](self.algorithm, self.poly, d["data"], d["offsets"], d["start"], d["end"],
+                                        d["item"], d["item_pieces"], self.d_tables, self.d_partial)
+        _combine_kernel[(self.n + THREADS - 1) // THREADS, THREADS](self.algorithm, d["start"], d["end"],
+                                                                    d["item_pieces"], self.d_partial, self.d_out)
+
+    def d2h(self) -> np.ndarray:
+        return self.d_out.copy_to_host()
+
+    def sync(self) -> None:
+        cuda.synchronize()
+
+
+def compile() -> None:
+    packed = Packed(np.zeros(8, np.uint8), np.array([0, 8], np.int64))
+    for algorithm in ALGORITHM_CODES:
+        checksum_packed(algorithm, packed)
+
+
+def checksum_packed(algorithm: str, packed: Packed) -> np.ndarray:
+    staged = Staged(algorithm, packed)
+    staged.h2d()
+    staged.kernel()
+    out = staged.d2h()
+    staged.sync()
+    return out

@@ -1,0 +1,77 @@
+"""Checksums in OpenCL (PyOpenCL): one work-item per piece, then one per buffer to combine the pieces;
+the C core (kernels/common/checksums.h) is shared with CUDA."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .. import devices
+from ..hashing.packing import Packed
+from .pieces import device_arrays
+from .tables import ALGORITHM_CODES, device_poly, device_tables
+
+SOURCE = str(Path(__file__).with_name("checksums.cl"))
+
+
+def compile() -> None:
+    devices.opencl_program(SOURCE)
+
+
+class Staged:
+    """The batch moved to the device once, so transfer and kernel can be timed apart."""
+
+    def __init__(self, algorithm: str, packed: Packed):
+        import pyopencl as cl
+
+        self.queue = devices.opencl_queue()
+        self.algorithm = np.uint32(ALGORITHM_CODES[algorithm])
+        self.poly = device_poly(algorithm)
+        self.n = packed.count
+        self.host = device_arrays(packed)
+        self.npieces = self.host["start"].size
+        mf = cl.mem_flags
+        ctx = self.queue.context
+        self.d = {name: cl.Buffer(ctx, mf.READ_ONLY, max(a.nbytes, 1)) for name, a in self.host.items()}
+        self.d_tables = cl.Buffer(ctx, mf.READ_ONLY | mf.COPY_HOST_PTR, hostbuf=device_tables())
+        self.d_partial = cl.Buffer(ctx, mf.READ_WRITE, max(4 * self.npieces, 4))
+        self.d_out = cl.Buffer(ctx, mf.WRITE_ONLY, max(4 * self.n, 4))
+        self.out = np.empty(self.n, dtype=np.uint32)
+        self.pieces_fn = devices.opencl_kernel(SOURCE, "checksum_pieces")
+        self.combine_fn = devices.opencl_kernel(SOURCE, "checksum_combine")
+
+    def h2d(self) -> None:
+        import pyopencl as cl
+
+        for name, a in self.host.items():
+            if a.nbytes:
+                cl.enqueue_copy(self.queue, self.d[name], a)
+
+    def kernel(self) -> None:
+        if not self.n:
+            return
+        d = self.d
+        self.pieces_fn(self.queue, (self.npieces,), None, self.algorithm, self.poly, d["data"], d["offsets"],
+                       d["start"], d["end"], d["item"], d["item_pieces"], np.uint64(self.npieces), self.d_tables,
+                       self.d_partial)
+        self.combine_fn(self.queue, (self.n,), None, self.algorithm, d["start"], d["end"], d["item_pieces"],
+                        np.uint64(self.n), self.d_partial, self.d_out)
+
+    def d2h(self) -> np.ndarray:
+        import pyopencl as cl
+
+        if self.n:
+            cl.enqueue_copy(self.queue, self.out, self.d_out)
+        return self.out
+
+    def sync(self) -> None:
+        self.queue.finish()
+
+
+def checksum_packed(algorithm: str, packed: Packed) -> np.ndarray:
+    staged = Staged(algorithm, packed)
+    staged.h2d()
+    staged.kernel()
+    out = staged.d2h()
+    staged.sync()
+    return out

@@ -1,0 +1,268 @@
+"""Checksums on every backend: check values, RFC 1071, boundary lengths, combining pieces, differential
+fuzzing against zlib / crc32c / the bitwise reference, bad input; the textual principal form."""
+import zlib
+
+import crc32c
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import backend_params
+from kernels import BackendUnavailable, backends_for
+from kernels.checksums import (ALGORITHMS, checksum_batch, checksum_packed, pack, principal_from_text,
+                               principal_to_text, reference, tables)
+from kernels.checksums import numba_cpu
+from kernels.checksums.pieces import DEVICE_PIECE_BYTES, split
+
+ALL = backend_params("crc32")
+# The simulator runs one Python thread per CUDA thread: keep its inputs to a handful of buffers.
+FAST = backend_params("crc32", exclude=("numba_cuda",))
+
+
+def independent(algorithm, buffers):
+    """zlib, the crc32c package and the RFC 1071 reference: the values every backend must reproduce."""
+    fn = {"crc32": zlib.crc32, "crc32c": crc32c.crc32c, "adler32": zlib.adler32, "inet16": reference.inet16}[algorithm]
+    return np.array([fn(bytes(b)) for b in buffers], dtype=np.uint32).reshape(-1)
+
+
+# Check values on ASCII "123456789" (REFERENCES.md section 1; Greg Cook's CRC catalogue).
+CHECK = {"crc32": 0xCBF43926, "crc32c": 0xE3069283, "adler32": 0x091E01DE}
+# RFC 1071 section 3: these eight bytes sum to 0xddf2, so the checksum is 0x220d.
+RFC1071 = bytes.fromhex("0001f203f4f5f6f7")
+
+
+@pytest.mark.parametrize("backend", ALL)
+@pytest.mark.parametrize("algorithm", sorted(CHECK))
+def test_check_values(backend, algorithm):
+    got = checksum_batch(algorithm, [b"123456789"], backend=backend)
+    assert got.dtype == np.uint32 and got.shape == (1,)
+    assert int(got[0]) == CHECK[algorithm]
+
+
+@pytest.mark.parametrize("backend", ALL)
+def test_rfc1071_example(backend):
+    assert int(checksum_batch("inet16", [RFC1071], backend=backend)[0]) == 0x220D
+    # Odd length: the last byte is padded with a zero byte, so appending a zero changes nothing.
+    odd = checksum_batch("inet16", [RFC1071[:7], RFC1071[:7] + b"\0"], backend=backend)
+    assert odd[0] == odd[1] == 0x220D + 0xF7
+
+
+def test_reference_is_independent_of_the_libraries():
+    rng = np.random.default_rng(11)
+    for n in (0, 1, 2, 3, 7, 64, 200, 1001):
+        b = rng.bytes(n)
+        assert reference.crc32(b) == zlib.crc32(b)
+        assert reference.crc32c(b) == crc32c.crc32c(b)
+        assert reference.adler32(b) == zlib.adler32(b)
+
+
+@pytest.mark.parametrize("backend", ALL)
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_lengths_0_to_65(backend, algorithm):
+    rng = np.random.default_rng(1)
+    lengths = range(66) if backend != "numba_cuda" else (0, 1, 2, 3, 4, 5, 8, 63, 64, 65)
+    buffers = [rng.bytes(n) for n in lengths]
+    np.testing.assert_array_equal(checksum_batch(algorithm, buffers, backend=backend), independent(algorithm, buffers))
+
+
+# Around the numba_cpu fold (64-byte steps, 128-byte minimum, 16-byte tail) and Adler-32 blocks (4096, 5552).
+FOLD_LENGTHS = [127, 128, 129, 143, 144, 145, 191, 192, 193, 255, 256, 257, 1023, 4095, 4096, 4097, 5552, 5553,
+                11104, 11105]
+
+
+@pytest.mark.parametrize("backend", FAST)
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_fold_and_block_boundaries(backend, algorithm):
+    rng = np.random.default_rng(2)
+    lengths = FOLD_LENGTHS if backend != "reference" else FOLD_LENGTHS[:12]
+    buffers = [rng.bytes(n) for n in lengths]
+    np.testing.assert_array_equal(checksum_batch(algorithm, buffers, backend=backend), independent(algorithm, buffers))
+
+
+@pytest.mark.parametrize("backend", [b for b in ("opencl", "numba_cuda", "cupy")])
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_device_piece_boundaries(backend, algorithm):
+    """Buffers cut into several device pieces (4096 bytes), lengths just around the cuts."""
+    reason = backends_for(algorithm)[backend]
+    if reason:
+        pytest.skip(reason)
+    rng = np.random.default_rng(3)
+    p = DEVICE_PIECE_BYTES
+    lengths = [p - 1, p, p + 1, 2 * p - 1, 2 * p + 1, 3 * p + 7]
+    if backend == "numba_cuda":
+        lengths = [p + 1, 2 * p + 3]
+    buffers = [rng.bytes(n) for n in lengths]
+    np.testing.assert_array_equal(checksum_batch(algorithm, buffers, backend=backend), independent(algorithm, buffers))
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+@pytest.mark.parametrize("piece_bytes", [2, 6, 64, 130, 4096])
+def test_numba_cpu_uneven_pieces(algorithm, piece_bytes):
+    """The same buffers cut into pieces of many sizes (none divides every length) combine to the same value."""
+    rng = np.random.default_rng(piece_bytes)
+    buffers = [rng.bytes(int(n)) for n in rng.integers(0, 3000, 12)] + [rng.bytes(4096 * 3 + 5)]
+    got = numba_cpu.checksum_packed(algorithm, pack(buffers), piece_bytes=piece_bytes)
+    np.testing.assert_array_equal(got, independent(algorithm, buffers))
+
+
+@pytest.mark.parametrize("backend", FAST)
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_one_large_buffer(backend, algorithm):
+    """One buffer split across cores (numba_cpu pieces are 1 MiB) and combined."""
+    if backend == "reference":
+        pytest.skip("pure Python: megabytes take too long for the suite")
+    buffer = np.random.default_rng(4).bytes(3 * (1 << 20) + 12345)
+    got = checksum_batch(algorithm, [buffer, b"x"], backend=backend)
+    np.testing.assert_array_equal(got, independent(algorithm, [buffer, b"x"]))
+
+
+def test_crc_combine_uneven_splits():
+    """zlib's GF(2) matrix combine (reference) and the x^(8n) mod P combine (kernels) agree with zlib."""
+    rng = np.random.default_rng(5)
+    for _ in range(20):
+        n = int(rng.integers(0, 5000))
+        data = rng.bytes(n)
+        cut = int(rng.integers(0, n + 1))
+        a, b = data[:cut], data[cut:]
+        for algorithm, fn in (("crc32", zlib.crc32), ("crc32c", crc32c.crc32c)):
+            poly = reference.POLYS[algorithm]
+            assert reference.crc_combine(poly, fn(a), fn(b), len(b)) == fn(data)
+            shifted = tables.multmodp(poly, tables.xpow8n(algorithm, len(b)), fn(a))
+            assert shifted ^ fn(b) == fn(data)
+        assert reference.adler32_combine(zlib.adler32(a), zlib.adler32(b), len(b)) == zlib.adler32(data)
+
+
+def test_tables_agree_with_bitwise_crc():
+    for algorithm in ("crc32", "crc32c"):
+        poly = reference.POLYS[algorithm]
+        t = tables.byte_tables(algorithm)
+        for b in (0, 1, 0x80, 0xFF, 0x5A):
+            assert t[0, b] == reference.crc_raw(poly, b, b"\0")  # eight bitwise steps on register b
+            assert t[0, b] == reference.crc_raw(poly, 0, bytes([b]))
+            assert t[3, b] == reference.crc_raw(poly, 0, bytes([b]) + b"\0" * 3)
+        assert tables.xpow8n(algorithm, 0) == 1 << 31
+
+
+def test_split_covers_every_byte_once():
+    packed = pack([b"", b"abc", bytes(10), b"z" * 7])
+    pcs = split(packed, 4)
+    assert pcs.item.tolist() == [0, 1, 2, 2, 2, 3, 3]
+    assert pcs.item_pieces.tolist() == [0, 1, 2, 5, 7]
+    assert (pcs.end - pcs.start).tolist() == [0, 3, 4, 4, 2, 4, 3]
+    with pytest.raises(ValueError, match="piece_bytes"):
+        split(packed, 3)
+
+
+@pytest.mark.parametrize("backend", ALL)
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_empty_batch(backend, algorithm):
+    got = checksum_batch(algorithm, [], backend=backend)
+    assert got.shape == (0,) and got.dtype == np.uint32
+
+
+@pytest.mark.parametrize("backend", FAST)
+@settings(max_examples=20, deadline=None)
+@given(buffers=st.lists(st.binary(max_size=400), max_size=30), algorithm=st.sampled_from(ALGORITHMS))
+def test_fuzz_against_libraries(backend, buffers, algorithm):
+    np.testing.assert_array_equal(checksum_batch(algorithm, buffers, backend=backend), independent(algorithm, buffers))
+
+
+@pytest.mark.parametrize("backend", ALL)
+def test_bytes_like_inputs(backend):
+    raw = bytes(range(256)) * 2
+    buffers = [bytearray(raw[:70]), memoryview(raw)[1:66], memoryview(raw)[::3], np.frombuffer(raw, np.uint8)[5:125],
+               raw[:0]]
+    flat = [bytes(b) if not isinstance(b, memoryview) else b.tobytes() for b in buffers]
+    for algorithm in ALGORITHMS:
+        np.testing.assert_array_equal(checksum_batch(algorithm, buffers, backend=backend), independent(algorithm, flat))
+
+
+@pytest.mark.parametrize("backend", FAST)
+def test_packed_input_agrees(backend):
+    rng = np.random.default_rng(6)
+    buffers = [rng.bytes(int(n)) for n in rng.integers(0, 300, 40)]
+    for algorithm in ALGORITHMS:
+        np.testing.assert_array_equal(checksum_packed(algorithm, pack(buffers), backend=backend),
+                                      independent(algorithm, buffers))
+
+
+@pytest.mark.parametrize("bad", ["crc16", "CRC32", "", None, 32])
+def test_unknown_algorithm_is_value_error(bad):
+    with pytest.raises(ValueError, match="unknown algorithm"):
+        checksum_batch(bad, [b"abc"], backend="library")
+
+
+@pytest.mark.parametrize("bad", [[b"ok", "text"], [1, 2], [b"x", None], [np.zeros(3, np.int32)]])
+def test_non_bytes_element_is_type_error(bad):
+    with pytest.raises(TypeError, match=r"buffers\[\d\]"):
+        checksum_batch("crc32", bad, backend="library")
+
+
+def test_single_bytes_object_is_type_error():
+    with pytest.raises(TypeError, match="sequence"):
+        checksum_batch("crc32", b"abc", backend="numba_cpu")
+
+
+def test_unknown_backend_is_value_error():
+    with pytest.raises(ValueError, match="unknown backend 'gpu'"):
+        checksum_batch("crc32", [b"abc"], backend="gpu")
+
+
+def test_unavailable_backend_raises_with_reason():
+    missing = [b for b, r in backends_for("crc32").items() if r]
+    if not missing:
+        pytest.skip("every backend is available on this machine")
+    with pytest.raises(BackendUnavailable, match=missing[0]):
+        checksum_batch("crc32", [b"abc"], backend=missing[0])
+
+
+# --- principals -------------------------------------------------------------------------------------------
+
+PRINCIPALS = [
+    ("abcd01", "em77e-bvlzu-aq"),  # IC interface specification example
+    ("04", "2vxsx-fae"),  # the anonymous principal
+    ("", "aaaaa-aa"),  # the management canister
+    ("00000000000000010101", "rrkah-fqaaa-aaaaa-aaaaq-cai"),  # canister id 1 (a well-known NNS canister)
+]
+
+
+@pytest.mark.parametrize("raw, text", PRINCIPALS)
+def test_principal_examples(raw, text):
+    assert principal_to_text(bytes.fromhex(raw)) == text
+    assert principal_from_text(text) == bytes.fromhex(raw)
+
+
+@settings(max_examples=100, deadline=None)
+@given(raw=st.binary(max_size=29))
+def test_principal_round_trip(raw):
+    text = principal_to_text(raw)
+    assert text == text.lower() and all(len(g) == 5 for g in text.split("-")[:-1])
+    assert principal_from_text(text) == raw
+
+
+@pytest.mark.parametrize("text, message", [
+    ("em77e-bvlzu-ab", "checksum|canonical"),  # last character changed
+    ("em77f-bvlzu-aq", "checksum"),  # a CRC character changed
+    ("em77eb-vlzu-aq", "canonical"),  # grouping moved
+    ("em77ebvlzuaq", "canonical"),  # no dashes
+    ("EM77E-BVLZU-AQ", "canonical"),  # upper case
+    ("em77e-bvlzu-aq-", "canonical"),  # trailing dash
+    ("em77e-bvlzu-a1", "Base32"),  # '1' is not a Base32 letter
+    ("aaa", "Base32|short"),
+    ("", "short"),
+])
+def test_principal_from_text_rejects(text, message):
+    with pytest.raises(ValueError, match=message):
+        principal_from_text(text)
+
+
+def test_principal_bad_types_and_lengths():
+    with pytest.raises(TypeError, match="text"):
+        principal_from_text(b"aaaaa-aa")
+    with pytest.raises(TypeError, match="raw"):
+        principal_to_text("abc")
+    with pytest.raises(ValueError, match="at most 29"):
+        principal_to_text(bytes(30))
+    with pytest.raises(ValueError, match="at most 29"):
+        principal_from_text(principal_to_text(bytes(29)).replace("-", "")[:-1] + "aaaaaaaa")
