@@ -45,3 +45,7 @@ IC_MEMORY_COPY_INSTRUCTIONS_PER_BYTE = 1  # ... plus 1 per byte
 IC_PAGES_PER_FAULT = 128  # the replica maps up to 128 pages per (read) fault
 IC_DIRTY_COPY_THREADS = 8  # dirty pages are copied on 8 threads
 IC_UPDATE_INSTRUCTIONS = 40e9  # instruction limit of one update message
+
+# --- networking (Smart-NIC model) ---
+ETHERNET_OVERHEAD_BYTES = 38  # IEEE 802.3 per frame on the wire: preamble+SFD 8, header 14, FCS 4, inter-frame gap 12
+LINE_RATES_BPS = (10e9, 25e9, 100e9)  # common NIC line rates; Gen-2 IC nodes have 2 x 10 Gb/s (IC wiki)

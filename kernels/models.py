@@ -82,3 +82,41 @@ def persistence_prediction(heap_bytes: int, dirty_ratio: float, page_size: int =
         "ic_memory_copy_instructions_per_mib": anchors.IC_MEMORY_COPY_BASE_INSTRUCTIONS
         + anchors.IC_MEMORY_COPY_INSTRUCTIONS_PER_BYTE * 2**20,
     }
+
+
+# --- checksums: Smart-NIC inline offload and GPU offload (issue 5) -----------------------------------------
+
+def nic_offload(packet_bytes: float, cpu_seconds_per_packet: float, line_rate_bps: float,
+                overhead_bytes: float = anchors.ETHERNET_OVERHEAD_BYTES) -> dict:
+    """What a NIC that checksums packets inline saves the host (a model): at line rate the link carries
+    rate / (8 (payload + per-frame overhead)) packets per second, and each would have cost the CPU
+    `cpu_seconds_per_packet` (measured); their product is the number of cores kept busy by checksums."""
+    if min(packet_bytes, line_rate_bps) <= 0 or cpu_seconds_per_packet < 0:
+        raise ValueError("packet size and line rate must be positive, CPU time non-negative")
+    packets_per_s = line_rate_bps / (8 * (packet_bytes + overhead_bytes))
+    return {"packets_per_s": packets_per_s, "cpu_ns_per_packet": 1e9 * cpu_seconds_per_packet,
+            "cores_saved": packets_per_s * cpu_seconds_per_packet}
+
+
+def fastest_cpu_checksum_bytes_per_s(algorithm: str) -> float:
+    """The fastest published one-core rate (anchors): CRC-32C by AVX-512 VPCLMULQDQ folding, which works the
+    same for any 32-bit CRC polynomial, hence also CRC-32 (derived); the Internet checksum by SIMD. No anchor
+    for Adler-32: NaN."""
+    return {"crc32": anchors.CRC32C_AVX512_BPS_PER_CORE, "crc32c": anchors.CRC32C_AVX512_BPS_PER_CORE,
+            "inet16": anchors.INET16_SIMD_BPS}.get(algorithm, math.nan)
+
+
+def gpu_checksum_offload(packet_bytes: float, cpu_bytes_per_s: float,
+                         gpu_bytes_per_s: float = anchors.H100_HBM3_COPY_BPS,
+                         launch_s: float = anchors.CUDA_LAUNCH_SYNC_S,
+                         bus_bytes_per_s: float = anchors.PCIE5_H2D_MEASURED_BPS) -> dict:
+    """Offloading packet checksums to a GPU over PCIe (a model): break-even batch of REFERENCES.md section 2
+    with packet + 8-byte offset in and a 4-byte checksum out; the GPU is taken to checksum at HBM speed
+    (its best case) unless told otherwise. Infinite break-even: the offload never pays at any batch size."""
+    if math.isnan(cpu_bytes_per_s):
+        return {"break_even_batch": math.nan, "pcie_limit_bytes_per_s": math.nan}
+    b_in, b_out = packet_bytes + 8, 4
+    n = break_even_batch(launch_s, cpu_bytes_per_s / packet_bytes, gpu_bytes_per_s / packet_bytes, b_in, b_out,
+                         bus_bytes_per_s)
+    limit = transfer_bound_items_per_s(b_in, b_out) * packet_bytes
+    return {"break_even_batch": n, "pcie_limit_bytes_per_s": limit}

@@ -267,3 +267,38 @@ def check_against_manifest(generated: dict, manifest_path: str | Path = MANIFEST
 def load_request_status_tree(path: str | Path) -> ht.Tree:
     with np.load(path) as f:
         return tree_from_arrays(f["ids"], f["replies"])
+
+
+# --- checksum workloads (issue 5) ---------------------------------------------------------------------------
+
+# Per-packet payloads a NIC checksums: a standard Ethernet MTU (IEEE 802.3), a jumbo frame, and the 64 KiB
+# segments that TCP segmentation/receive offload hands the host (the IP total-length field caps them).
+PACKET_BYTES = {"mtu-1500": 1500, "jumbo-9000": 9000, "segment-64KiB": 65536}
+INGRESS_MAX_BYTES = 2 * 2**20  # ingress message up to 2 MiB (IC docs, dfinity/ic config)
+INGRESS_MIN_BYTES = 100  # a call with a tiny Candid argument: envelope, sender, nonce, signature (assumed floor)
+PRINCIPAL_BYTES = 29  # self-authenticating principal: SHA-224 of the public key (28 B) + 0x02
+
+
+def packets(count: int, packet_bytes: int, seed: int = 0) -> list[bytes]:
+    """`count` random packets of `packet_bytes` each (checksum cost does not depend on content)."""
+    return random_messages(count, packet_bytes, seed)
+
+
+def ingress_message_sizes(count: int, seed: int = 0) -> np.ndarray:
+    """Sizes of `count` ingress messages: log-uniform between 100 B and the 2 MiB limit (most are small, a few
+    approach the limit), an assumed mix since the IC publishes no size distribution."""
+    rng = np.random.default_rng(seed)
+    return np.exp(rng.uniform(np.log(INGRESS_MIN_BYTES), np.log(INGRESS_MAX_BYTES), count)).astype(np.int64)
+
+
+def ingress_messages(count: int, seed: int = 0) -> list[bytes]:
+    """`count` random ingress-message bodies with the sizes of `ingress_message_sizes`."""
+    sizes = ingress_message_sizes(count, seed)
+    data = np.random.default_rng(seed + 1).integers(0, 256, int(sizes.sum()), dtype=np.uint8).tobytes()
+    ends = np.cumsum(sizes)
+    return [data[e - s:e] for s, e in zip(sizes.tolist(), ends.tolist())]
+
+
+def principals(count: int, seed: int = 0) -> list[bytes]:
+    """`count` self-authenticating principals: 28 random bytes (standing in for SHA-224 of a key) + 0x02."""
+    return [m + b"\x02" for m in random_messages(count, PRINCIPAL_BYTES - 1, seed)]

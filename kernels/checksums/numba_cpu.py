@@ -3,9 +3,10 @@
 Large buffers are cut into pieces (kernels/checksums/pieces.py) that run on all cores and are combined
 afterwards; a batch of small buffers runs one buffer per iteration of the same parallel loop.
 
-CRC-32 and CRC-32C fold 64 bytes per step with the CPU's carry-less multiply (PCLMULQDQ), called as the
-LLVM intrinsic ``llvm.x86.pclmulqdq`` from Numba (Gopal et al., Intel 2009; the constants are derived in
-tables.py), and finish with slicing-by-8 tables. Adler-32 sums blocks with position weights so the loop has
+CRC-32 and CRC-32C fold the data with the CPU's carry-less multiply (Gopal et al., Intel 2009; constants
+derived in tables.py): the loop is written in LLVM IR from Numba, four 512-bit accumulators (VPCLMULQDQ,
+256 bytes per step) where the CPU has AVX-512 VPCLMULQDQ, else four 128-bit ones (PCLMULQDQ, 64 bytes per
+step), else slicing-by-8 tables only; the last bytes always go through the tables. Adler-32 sums blocks with position weights so the loop has
 no carried dependency and vectorises; the Internet checksum adds little-endian 32-bit words into 64 bits and
 swaps bytes at the end (RFC 1071 section 2: the sum is byte-order independent).
 """
@@ -23,8 +24,12 @@ from . import tables
 from .reference import ADLER_BASE
 
 PIECE_BYTES = 1 << 20  # a 64 MiB buffer becomes 64 pieces: enough to balance any core count here
-HAS_PCLMUL = bool(llvm_binding.get_host_cpu_features().get("pclmul", False))
-FOLD_MIN_BYTES = 128  # below this the table loop is as fast as setting up four fold lanes
+_FEATURES = llvm_binding.get_host_cpu_features()
+HAS_PCLMUL = bool(_FEATURES.get("pclmul", False))
+HAS_VPCLMUL512 = HAS_PCLMUL and all(_FEATURES.get(f, False) for f in ("vpclmulqdq", "avx512f"))
+FOLD_LANES = 8 if HAS_VPCLMUL512 else 2  # 64-bit lanes per accumulator: one zmm or one xmm register
+FOLD_VECTOR_BYTES = 8 * FOLD_LANES
+FOLD_STEP_BYTES = 4 * FOLD_VECTOR_BYTES  # four accumulators
 ADLER_BLOCK = 4096  # bytes summed in uint32 before reducing mod 65521 (see _adler_piece)
 _BASE = np.uint64(ADLER_BASE)
 _LOW16 = np.uint64(0xFFFF)
@@ -85,9 +90,87 @@ def _crc_bytes(tab, state, data, start, end):
     return np.uint32(s)
 
 
+def _fold_loop_intrinsic(lanes: int):
+    """An intrinsic that folds whole steps of 4 x (8 lanes) bytes with four accumulators of `lanes` 64-bit
+    lanes, then folds the accumulators into one 16-byte value, returned as (low, high) uint64. It is LLVM IR
+    so the accumulators stay in vector registers; only called where the CPU has the instructions."""
+    clmul_name = "llvm.x86.pclmulqdq" if lanes == 2 else "llvm.x86.pclmulqdq.512"
+    vbytes = 8 * lanes
+    step = 4 * vbytes
+
+    @intrinsic
+    def fold_steps(typingctx, data, start, extra_steps, state, km_lo, km_hi, kv_lo, kv_hi, k16_lo, k16_hi):
+        """Fold data[start : start + (extra_steps + 1) * step] with `state` xored into its first bytes."""
+        sig = types.UniTuple(types.uint64, 2)(data, types.int64, types.int64, *(types.uint64,) * 7)
+
+        def codegen(context, builder, signature, args):
+            i8, i32, i64 = ir.IntType(8), ir.IntType(32), ir.IntType(64)
+            vec, xmm = ir.VectorType(i64, lanes), ir.VectorType(i64, 2)
+            clmul = builder.module.declare_intrinsic(clmul_name, fnty=ir.FunctionType(vec, [vec, vec, i8]))
+            clmul2 = builder.module.declare_intrinsic("llvm.x86.pclmulqdq", fnty=ir.FunctionType(xmm, [xmm, xmm, i8]))
+            base = builder.gep(context.make_array(signature.args[0])(context, builder, args[0]).data, [args[1]])
+            _, _, nsteps, state_, kml, kmh, kvl, kvh, k16l, k16h = args
+
+            def constant(lo, hi, n):  # (lo, hi) repeated in every 128-bit lane
+                v = ir.Constant(ir.VectorType(i64, n), ir.Undefined)
+                for j in range(n):
+                    v = builder.insert_element(v, lo if j % 2 == 0 else hi, ir.Constant(i32, j))
+                return v
+
+            def load(offset):
+                return builder.load(builder.bitcast(builder.gep(base, [offset]), vec.as_pointer()), align=1)
+
+            def fold(x, k, d, fn=clmul):  # x * x^(8 distance) mod P, xor d: low x low, high x high
+                a = builder.call(fn, [x, k, ir.Constant(i8, 0x00)])
+                b = builder.call(fn, [x, k, ir.Constant(i8, 0x11)])
+                return builder.xor(builder.xor(a, b), d)
+
+            kmain, kvec, k16 = constant(kml, kmh, lanes), constant(kvl, kvh, lanes), constant(k16l, k16h, 2)
+            first = [load(ir.Constant(i64, j * vbytes)) for j in range(4)]
+            first[0] = builder.xor(first[0], builder.insert_element(ir.Constant(vec, None), state_, ir.Constant(i32, 0)))
+            entry = builder.block
+            header = builder.append_basic_block("fold.header")
+            body = builder.append_basic_block("fold.body")
+            done = builder.append_basic_block("fold.done")
+            builder.branch(header)
+            builder.position_at_end(header)
+            i = builder.phi(i64)
+            i.add_incoming(ir.Constant(i64, 0), entry)
+            acc = [builder.phi(vec) for _ in range(4)]
+            for j in range(4):
+                acc[j].add_incoming(first[j], entry)
+            builder.cbranch(builder.icmp_signed("<", i, nsteps), body, done)
+            builder.position_at_end(body)
+            offset = builder.mul(builder.add(i, ir.Constant(i64, 1)), ir.Constant(i64, step))
+            folded = [fold(acc[j], kmain, load(builder.add(offset, ir.Constant(i64, j * vbytes)))) for j in range(4)]
+            i.add_incoming(builder.add(i, ir.Constant(i64, 1)), body)
+            for j in range(4):
+                acc[j].add_incoming(folded[j], body)
+            builder.branch(header)
+            builder.position_at_end(done)
+            x = acc[0]
+            for j in range(1, 4):  # accumulator j lies one vector after j - 1
+                x = fold(x, kvec, acc[j])
+            if lanes > 2:  # the 16-byte lanes of the last vector, in message order
+                parts = [builder.shuffle_vector(x, x, ir.Constant(ir.VectorType(i32, 2), [2 * j, 2 * j + 1]))
+                         for j in range(lanes // 2)]
+                x = parts[0]
+                for part in parts[1:]:
+                    x = fold(x, k16, part, clmul2)
+            halves = [builder.extract_element(x, ir.Constant(i32, j)) for j in (0, 1)]
+            return context.make_tuple(builder, signature.return_type, halves)
+
+        return sig, codegen
+
+    return fold_steps
+
+
+_fold_steps = _fold_loop_intrinsic(FOLD_LANES) if HAS_PCLMUL else None
+
+
 @njit(inline="always")
-def _fold(xl, xh, kl, kh, dl, dh):
-    """x * x^(8 d) mod P, xor the block d bytes later (two carry-less products)."""
+def _fold16(xl, xh, kl, kh, dl, dh):
+    """x * x^128 mod P, xor the next 16-byte block (two carry-less products)."""
     al, ah = _clmul(xl, kl)
     bl, bh = _clmul(xh, kh)
     return al ^ bl ^ dl, ah ^ bh ^ dh
@@ -95,37 +178,28 @@ def _fold(xl, xh, kl, kh, dl, dh):
 
 @njit
 def _crc_fold(tab, k, state, data, start, end):
-    """Raw CRC register after data[start:end] (any length): four 16-byte lanes folded 64 bytes per step, then
-    one lane, then the last 16-byte remainder and the tail through the tables."""
-    if end - start < FOLD_MIN_BYTES:
+    """Raw CRC register after data[start:end] (any length): whole steps through the vector fold, the remaining
+    16-byte blocks one at a time, then the 16-byte remainder and the tail through the tables."""
+    if end - start < FOLD_STEP_BYTES:
         return _crc_bytes(tab, state, data, start, end)
-    k64l, k64h, k16l, k16h = k[0], k[1], k[2], k[3]
-    # The register preset equals xoring it into the first four message bytes.
-    x0l = _load_u64(data, start) ^ np.uint64(state)
-    x0h = _load_u64(data, start + 8)
-    x1l = _load_u64(data, start + 16)
-    x1h = _load_u64(data, start + 24)
-    x2l = _load_u64(data, start + 32)
-    x2h = _load_u64(data, start + 40)
-    x3l = _load_u64(data, start + 48)
-    x3h = _load_u64(data, start + 56)
-    i = start + 64
-    while i + 64 <= end:
-        x0l, x0h = _fold(x0l, x0h, k64l, k64h, _load_u64(data, i), _load_u64(data, i + 8))
-        x1l, x1h = _fold(x1l, x1h, k64l, k64h, _load_u64(data, i + 16), _load_u64(data, i + 24))
-        x2l, x2h = _fold(x2l, x2h, k64l, k64h, _load_u64(data, i + 32), _load_u64(data, i + 40))
-        x3l, x3h = _fold(x3l, x3h, k64l, k64h, _load_u64(data, i + 48), _load_u64(data, i + 56))
-        i += 64
-    x1l, x1h = _fold(x0l, x0h, k16l, k16h, x1l, x1h)
-    x2l, x2h = _fold(x1l, x1h, k16l, k16h, x2l, x2h)
-    x3l, x3h = _fold(x2l, x2h, k16l, k16h, x3l, x3h)
+    steps = (end - start) // FOLD_STEP_BYTES
+    xl, xh = _fold_steps(data, start, steps - 1, np.uint64(state), k[0], k[1], k[2], k[3], k[4], k[5])
+    i = start + steps * FOLD_STEP_BYTES
     while i + 16 <= end:
-        x3l, x3h = _fold(x3l, x3h, k16l, k16h, _load_u64(data, i), _load_u64(data, i + 8))
+        xl, xh = _fold16(xl, xh, k[4], k[5], _load_u64(data, i), _load_u64(data, i + 8))
         i += 16
-    # The 16 remaining bytes are congruent to everything folded so far: run them through the tables from 0.
-    s = np.uint64(_crc_word(tab, x3l))
-    s = np.uint64(_crc_word(tab, x3h ^ s))
+    # The 16 bytes left are congruent to everything folded so far: run them through the tables from 0.
+    s = np.uint64(_crc_word(tab, xl))
+    s = np.uint64(_crc_word(tab, xh ^ s))
     return _crc_bytes(tab, s, data, i, end)
+
+
+@njit
+def _crc_table_only(tab, k, state, data, start, end):
+    return _crc_bytes(tab, state, data, start, end)
+
+
+_crc_piece = _crc_fold if HAS_PCLMUL else _crc_table_only  # chosen once: the intrinsic needs the instruction
 
 
 @njit(inline="always")
@@ -160,17 +234,14 @@ def _xpow8n(poly, x2n, nbytes):
 
 
 @njit(parallel=True)
-def _crc_pieces(tab, k, poly, x2n, use_fold, data, start, end, item, item_pieces, out):
+def _crc_pieces(tab, k, poly, x2n, data, start, end, item, item_pieces, out):
     npieces = start.size
     partial = np.empty(npieces, np.uint32)
     for p in prange(npieces):
         # The first piece of a buffer starts from the preset register; later ones from zero (linearity).
         first = p == item_pieces[item[p]]
         init = np.uint32(0xFFFFFFFF) if first else np.uint32(0)
-        if use_fold:
-            partial[p] = _crc_fold(tab, k, init, data, start[p], end[p])
-        else:
-            partial[p] = _crc_bytes(tab, init, data, start[p], end[p])
+        partial[p] = _crc_piece(tab, k, init, data, start[p], end[p])
     for i in prange(out.size):
         s = partial[item_pieces[i]]
         for p in range(item_pieces[i] + 1, item_pieces[i + 1]):
@@ -268,7 +339,9 @@ def _inet_pieces(data, start, end, item_pieces, out):
 # --- entry points -----------------------------------------------------------------------------------------
 
 def _fold_keys(algorithm: str) -> np.ndarray:
-    return np.array(tables.fold_constants(algorithm, 64) + tables.fold_constants(algorithm, 16), dtype=np.uint64)
+    """Fold constants for one step, one vector and one 16-byte block (tables.fold_constants)."""
+    distances = (FOLD_STEP_BYTES, FOLD_VECTOR_BYTES, 16)
+    return np.array([k for d in distances for k in tables.fold_constants(algorithm, d)], dtype=np.uint64)
 
 
 _CRC_CONSTANTS = {a: (tables.byte_tables(a, 8), _fold_keys(a), np.uint32(tables.POLYS[a]), tables.x2n_table(a))
@@ -281,12 +354,10 @@ def checksum_packed(algorithm: str, packed: Packed, piece_bytes: int = PIECE_BYT
     if not packed.count:
         return out
     pcs = pieces_mod.split(packed, piece_bytes)
-    data = packed.data if packed.data.size >= 8 else np.zeros(8, np.uint8)  # loads never read past 8 bytes
-    if data is not packed.data:
-        data[:packed.data.size] = packed.data
+    data = packed.data
     if algorithm in _CRC_CONSTANTS:
         tab, k, poly, x2n = _CRC_CONSTANTS[algorithm]
-        _crc_pieces(tab, k, poly, x2n, HAS_PCLMUL, data, pcs.start, pcs.end, pcs.item, pcs.item_pieces, out)
+        _crc_pieces(tab, k, poly, x2n, data, pcs.start, pcs.end, pcs.item, pcs.item_pieces, out)
     elif algorithm == "adler32":
         _adler_pieces(data, pcs.start, pcs.end, pcs.item_pieces, out)
     elif algorithm == "inet16":
@@ -301,3 +372,18 @@ def compile() -> None:
     packed = Packed(np.zeros(200, np.uint8), np.array([0, 1, 200], np.int64))
     for algorithm in ("crc32", "crc32c", "adler32", "inet16"):
         checksum_packed(algorithm, packed)
+
+
+@njit(parallel=True)
+def _read_words(words):
+    """Sum of every 64-bit word on all cores: a read stream with no arithmetic to speak of, the ceiling any
+    checksum of data in memory can reach on this machine."""
+    total = np.uint64(0)
+    for i in prange(words.size):
+        total += words[i]
+    return total
+
+
+def read_all(data: np.ndarray) -> int:
+    """Read `data` (uint8, length a multiple of 8) once on all cores; returns the sum of its words (mod 2^64)."""
+    return int(_read_words(data.view(np.uint64)))
