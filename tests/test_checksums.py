@@ -96,13 +96,15 @@ def test_device_piece_boundaries(backend, algorithm):
     np.testing.assert_array_equal(checksum_batch(algorithm, buffers, backend=backend), independent(algorithm, buffers))
 
 
+@pytest.mark.parametrize("parallel", [True, False], ids=["all-cores", "one-thread"])
 @pytest.mark.parametrize("algorithm", ALGORITHMS)
 @pytest.mark.parametrize("piece_bytes", [2, 6, 64, 130, 4096])
-def test_numba_cpu_uneven_pieces(algorithm, piece_bytes):
-    """The same buffers cut into pieces of many sizes (none divides every length) combine to the same value."""
+def test_numba_cpu_uneven_pieces(algorithm, piece_bytes, parallel):
+    """The same buffers cut into pieces of many sizes (none divides every length) combine to the same value,
+    in both builds of the batch loop."""
     rng = np.random.default_rng(piece_bytes)
     buffers = [rng.bytes(int(n)) for n in rng.integers(0, 3000, 12)] + [rng.bytes(4096 * 3 + 5)]
-    got = numba_cpu.checksum_packed(algorithm, pack(buffers), piece_bytes=piece_bytes)
+    got = numba_cpu.checksum_packed(algorithm, pack(buffers), piece_bytes=piece_bytes, parallel=parallel)
     np.testing.assert_array_equal(got, independent(algorithm, buffers))
 
 

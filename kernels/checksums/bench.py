@@ -15,7 +15,8 @@ from ..hashing.packing import Packed
 from ..measure.bench import Case, compile_row, timing_unavailable_reason
 from ..measure.timing import time_phase
 from ..registry import BackendUnavailable, backend_module
-from . import ALGORITHMS, PACKED_INPUT, as_packed, checksum_batch, checksum_packed
+from . import (ALGORITHMS, PACKED_INPUT, as_packed, checksum_batch, checksum_packed, principal_from_text,
+               principal_to_text)
 from .numba_cpu import read_all
 
 GPU = ("numba_cuda", "cupy")
@@ -26,13 +27,15 @@ TARGET_BYTES = 64 * 2**20  # the issue's target: one 64 MiB buffer
 
 # Per profile: buffer sizes of the sweep, bytes per point (small buffers are batched up to this), packets per
 # NIC workload, ingress messages, 1 MiB state chunks, principals.
+# NIC workload, ingress messages, 1 MiB state chunks, principals; bytes for the memory ceiling and the target.
 PROFILES = {
     "smoke": {"sizes": [64, 1500, 65536], "total": 1 << 18, "packets": 64, "ingress": 4, "chunks": 2,
-              "principals": 64},
+              "principals": 64, "memory": 4 << 20, "target": 4 << 20},
     "quick": {"sizes": [64, 1500, 9000, 65536, 1 << 20, 64 << 20], "total": 16 << 20, "packets": 1024,
-              "ingress": 64, "chunks": 16, "principals": 1000},
+              "ingress": 64, "chunks": 16, "principals": 1000, "memory": TARGET_BYTES, "target": TARGET_BYTES},
     "full": {"sizes": [16, 64, 256, 1500, 4096, 9000, 65536, 1 << 18, 1 << 20, 1 << 22, 1 << 24, 64 << 20],
-             "total": 64 << 20, "packets": 16384, "ingress": 256, "chunks": 64, "principals": 10000},
+             "total": 64 << 20, "packets": 16384, "ingress": 256, "chunks": 64, "principals": 10000,
+             "memory": 256 << 20, "target": TARGET_BYTES},
 }
 
 
@@ -143,6 +146,31 @@ def case_count(backends: list[str], profile: str) -> int:
     return len(backends) * (len(ALGORITHMS) * per_algorithm + 1)
 
 
+def correctness_buffers(seed: int = 0) -> list[bytes]:
+    """Every length 0..300 (fold steps, 16-byte tails, odd lengths), random ragged lengths, buffers around the
+    device piece size, and one buffer of several numba_cpu pieces (1 MiB each)."""
+    rng = np.random.default_rng(seed)
+    lengths = list(range(301)) + rng.integers(0, 20000, 50).tolist() + [4095, 4096, 4097, 8193]
+    return [rng.bytes(n) for n in lengths] + [rng.bytes(3 * 2**20 + 333)]
+
+
+def check_principals() -> pd.DataFrame:
+    """The IC interface specification's example and two well-known principals, encoded and parsed back
+    (AssertionError otherwise), and a corrupted text rejected."""
+    examples = [("abcd01", "em77e-bvlzu-aq"), ("04", "2vxsx-fae"), ("", "aaaaa-aa")]
+    rows = []
+    for raw, text in examples:
+        assert principal_to_text(bytes.fromhex(raw)) == text and principal_from_text(text) == bytes.fromhex(raw)
+        rows.append({"raw bytes": raw or "(empty)", "text": text, "round trip": "ok"})
+    try:
+        principal_from_text("em77e-bvlzu-ab")
+    except ValueError as e:
+        rows.append({"raw bytes": "(corrupted)", "text": "em77e-bvlzu-ab", "round trip": f"rejected: {e}"})
+    else:
+        raise AssertionError("a corrupted principal text was accepted")
+    return pd.DataFrame(rows)
+
+
 def check_agreement(backends: list[str], buffers: list[bytes]) -> dict[str, str]:
     """{backend: "agrees" or the reason it did not run}, over all four algorithms; AssertionError on any
     disagreement with the library values (zlib, crc32c, numpy)."""
@@ -173,31 +201,41 @@ def memory_bandwidth(nbytes: int = TARGET_BYTES, min_seconds: float = 0.3) -> di
 
 # --- the Smart-NIC and GPU-offload answer ------------------------------------------------------------------
 
-def cpu_seconds_per_packet(frame: pd.DataFrame, backend: str) -> pd.Series:
-    """Measured seconds per packet of `backend` on the packet workloads (end to end, per item, i.e. one core's
-    share when the backend is multi-core is NOT divided out: the time the node spends per packet)."""
-    rows = frame[(frame.backend == backend) & (frame.phase == "end_to_end") & frame.workload.str.startswith("packets-")]
-    return rows.set_index(["operation", "workload"])["time_s_median"] / rows.set_index(["operation", "workload"])["batch_size"]
+CPU_BACKENDS = ("library", "numba_cpu")  # what a node's CPU runs (PoCL's OpenCL is a CPU here, a GPU elsewhere)
 
 
-def smart_nic_table(frame: pd.DataFrame, backend: str = "library") -> pd.DataFrame:
-    """Per algorithm, packet size and line rate: CPU ns per packet a NIC that checksums inline saves (as measured
-    for `backend` here), the cores that adds up to at line rate, and the GPU-offload break-even batch over PCIe
-    (models.gpu_checksum_offload) with this machine's rate and with the fastest published CPU rate."""
-    per_packet = cpu_seconds_per_packet(frame, backend)
+def _packet_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame[(frame.phase == "end_to_end") & frame.workload.str.startswith("packets-")
+                 & frame.backend.isin(CPU_BACKENDS)]
+
+
+def smart_nic_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per algorithm, packet size and line rate: the CPU time per packet measured here (the library called once
+    per packet, and the fastest CPU backend on the batch), the cores an inline NIC checksum would free at line
+    rate (models.nic_offload), and the GPU-offload break-even batch over PCIe (models.gpu_checksum_offload) with
+    the library's rate, the best rate measured here, and the fastest published CPU rate."""
     out = []
-    for (algorithm, workload), seconds in per_packet.items():
-        size = workloads.PACKET_BYTES[workload.removeprefix("packets-")]
-        gpu = models.gpu_checksum_offload(size, size / seconds)
-        best = models.gpu_checksum_offload(size, models.fastest_cpu_checksum_bytes_per_s(algorithm))
+    for (algorithm, workload), sel in _packet_rows(frame).groupby(["operation", "workload"], sort=False):
+        packet = workload.removeprefix("packets-")
+        size = workloads.PACKET_BYTES[packet]
+        lib = sel[sel.backend == "library"]
+        lib_s = float(lib.time_s_median.iloc[0] / lib.batch_size.iloc[0]) if not lib.empty else float("nan")
+        best = sel.loc[sel.bytes_per_s.idxmax()]
+        best_s = size / float(best.bytes_per_s)
         for rate in LINE_RATES_BPS:
-            nic = models.nic_offload(size, seconds, rate)
-            out.append({"algorithm": algorithm, "packet": workload.removeprefix("packets-"), "packet_bytes": size,
-                        "line_rate_gbps": rate / 1e9, "packets_per_s": nic["packets_per_s"],
-                        "cpu_ns_per_packet": nic["cpu_ns_per_packet"], "cores_saved": nic["cores_saved"],
-                        "gpu_break_even_batch": gpu["break_even_batch"],
-                        "gpu_break_even_batch_fastest_cpu": best["break_even_batch"],
-                        "gpu_end_to_end_limit_gbps": 8 * gpu["pcie_limit_bytes_per_s"] / 1e9})
+            nic_lib = models.nic_offload(size, lib_s, rate) if lib_s == lib_s else {"cores_saved": float("nan")}
+            nic = models.nic_offload(size, best_s, rate)
+            out.append({
+                "algorithm": algorithm, "packet": packet, "packet_bytes": size, "line_rate_gbps": rate / 1e9,
+                "packets_per_s": nic["packets_per_s"],
+                "library_ns_per_packet": 1e9 * lib_s, "cores_saved_library": nic_lib["cores_saved"],
+                "best_cpu_backend": best.backend, "best_ns_per_packet": 1e9 * best_s, "cores_saved": nic["cores_saved"],
+                "gpu_break_even_library": models.gpu_checksum_offload(size, size / lib_s)["break_even_batch"],
+                "gpu_break_even_best": models.gpu_checksum_offload(size, size / best_s)["break_even_batch"],
+                "gpu_break_even_published": models.gpu_checksum_offload(
+                    size, models.fastest_cpu_checksum_bytes_per_s(algorithm))["break_even_batch"],
+                "gpu_pcie_limit_gbps": 8 * models.gpu_checksum_offload(size, size / best_s)["pcie_limit_bytes_per_s"] / 1e9,
+            })
     return pd.DataFrame(out)
 
 
