@@ -154,6 +154,18 @@ def test_split_covers_every_byte_once():
     assert (pcs.end - pcs.start).tolist() == [0, 3, 4, 4, 2, 4, 3]
     with pytest.raises(ValueError, match="piece_bytes"):
         split(packed, 3)
+    with pytest.raises(ValueError, match="piece_bytes"):
+        numba_cpu.checksum_packed("crc32", packed, piece_bytes=3)
+
+
+@pytest.mark.parametrize("piece_bytes", [2, 4, 10, 1 << 20])
+def test_compiled_split_matches_numpy_split(piece_bytes):
+    rng = np.random.default_rng(piece_bytes)
+    packed = pack([rng.bytes(int(n)) for n in rng.integers(0, 50, 30)] + [b""])
+    expected = split(packed, piece_bytes)
+    got = numba_cpu._split(packed.offsets, piece_bytes)
+    for name, array in zip(("start", "end", "item", "item_pieces"), got):
+        np.testing.assert_array_equal(array, getattr(expected, name))
 
 
 @pytest.mark.parametrize("backend", ALL)

@@ -19,7 +19,6 @@ from numba import njit, prange, types
 from numba.extending import intrinsic
 
 from ..hashing.packing import Packed
-from . import pieces as pieces_mod
 from . import tables
 from .reference import ADLER_BASE
 
@@ -333,6 +332,28 @@ def _inet_pieces(data, start, end, item_pieces, out):
         out[i] = np.uint32(~s & np.uint64(0xFFFF))
 
 
+@njit
+def _split(offsets, piece_bytes):
+    """pieces.split compiled: (start, end, item, item_pieces) without numpy's per-call overhead, which would
+    otherwise cost more than the checksum of a small batch."""
+    n = offsets.size - 1
+    item_pieces = np.empty(n + 1, np.int64)
+    item_pieces[0] = 0
+    for i in range(n):
+        length = offsets[i + 1] - offsets[i]
+        item_pieces[i + 1] = item_pieces[i] + max(1, (length + piece_bytes - 1) // piece_bytes)
+    total = item_pieces[n]
+    start = np.empty(total, np.int64)
+    end = np.empty(total, np.int64)
+    item = np.empty(total, np.int64)
+    for i in range(n):
+        for p in range(item_pieces[i], item_pieces[i + 1]):
+            start[p] = offsets[i] + (p - item_pieces[i]) * piece_bytes
+            end[p] = min(start[p] + piece_bytes, offsets[i + 1])
+            item[p] = i
+    return start, end, item, item_pieces
+
+
 # Each batch loop in two builds: on all cores, and on the calling thread for batches too small to pay for
 # waking the thread pool (tens of microseconds, and milliseconds when other tenants hold the cores).
 PARALLEL = {name: (njit(parallel=True)(fn), njit(fn)) for name, fn in
@@ -358,14 +379,16 @@ def checksum_packed(algorithm: str, packed: Packed, piece_bytes: int = PIECE_BYT
     out = np.empty(packed.count, dtype=np.uint32)
     if not packed.count:
         return out
-    pcs = pieces_mod.split(packed, piece_bytes)
+    if piece_bytes <= 0 or piece_bytes % 2:
+        raise ValueError(f"piece_bytes={piece_bytes} must be positive and even")
+    start, end, item, item_pieces = _split(packed.offsets, piece_bytes)
     data = packed.data
     serial = int(data.size < SERIAL_BELOW_BYTES) if parallel is None else int(not parallel)
     if algorithm in _CRC_CONSTANTS:
         tab, k, poly, x2n = _CRC_CONSTANTS[algorithm]
-        PARALLEL["crc"][serial](tab, k, poly, x2n, data, pcs.start, pcs.end, pcs.item, pcs.item_pieces, out)
+        PARALLEL["crc"][serial](tab, k, poly, x2n, data, start, end, item, item_pieces, out)
     elif algorithm in ("adler32", "inet16"):
-        PARALLEL[algorithm][serial](data, pcs.start, pcs.end, pcs.item_pieces, out)
+        PARALLEL[algorithm][serial](data, start, end, item_pieces, out)
     else:
         raise ValueError(f"unknown algorithm {algorithm!r}")
     return out
