@@ -280,3 +280,42 @@ def test_principal_bad_types_and_lengths():
         principal_to_text(bytes(30))
     with pytest.raises(ValueError, match="at most 29"):
         principal_from_text(principal_to_text(bytes(29)).replace("-", "")[:-1] + "aaaaaaaa")
+
+
+# --- numba_cuda device code compiled for the CPU ---------------------------------------------------------
+
+def _cpu_build_of_numba_cuda():
+    """The numba_cuda device functions compiled with njit, plus a loop standing in for the two launches.
+    Numba types integers the same way on the CPU and CUDA targets, so this catches typing errors (say, a
+    uint64 index mixed with an int64 that turns into a float) that the simulator, which runs plain Python,
+    cannot see; it also runs the exact device code once more on real data."""
+    import types as pytypes
+
+    from numba import njit
+
+    from kernels.checksums import numba_cuda
+
+    ns = dict(vars(numba_cuda))
+    for name in ("_crc_bytes", "_multmodp", "_xpow8n", "_adler", "_fold16", "_inet_sum", "_piece", "_combine"):
+        obj = getattr(numba_cuda, name)
+        fn = getattr(obj, "py_func", None) or obj.fn
+        ns[name] = njit(pytypes.FunctionType(fn.__code__, ns, name))
+    exec("def run(algorithm, poly, data, offsets, start, end, item, item_pieces, tables, partial, out):\n"
+         "    for p in range(start.shape[0]):\n"
+         "        _piece(p, algorithm, poly, data, offsets, start, end, item, item_pieces, tables, partial)\n"
+         "    for i in range(out.shape[0]):\n"
+         "        _combine(i, algorithm, start, end, item_pieces, partial, out)\n", ns)
+    return njit(ns["run"]), numba_cuda
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_numba_cuda_device_code_types_and_agrees_on_cpu(algorithm):
+    run, numba_cuda = _cpu_build_of_numba_cuda()
+    rng = np.random.default_rng(9)
+    buffers = [rng.bytes(n) for n in (0, 1, 5, 64, 4095, 4096, 4097, 9001)]
+    host = numba_cuda.host_arrays(pack(buffers))
+    partial = np.empty(host["start"].size, np.uint32)
+    out = np.empty(len(buffers), np.uint32)
+    run(np.int64(tables.ALGORITHM_CODES[algorithm]), tables.device_poly(algorithm), host["data"], host["offsets"],
+        host["start"], host["end"], host["item"], host["item_pieces"], tables.device_tables(), partial, out)
+    np.testing.assert_array_equal(out, independent(algorithm, buffers))

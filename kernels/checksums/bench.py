@@ -93,12 +93,11 @@ def size_sweep_cases(algorithms: list[str], backends: list[str], sizes: list[int
     for size in sizes:
         count = max(1, total_bytes // size)
         data = workloads.state_bytes(count * size, seed)
-        packed = Packed(data, np.arange(0, data.size + 1, size, dtype=np.int64))
         buffers = [data[i * size:(i + 1) * size].tobytes() for i in range(count)] if count > 1 else [data.tobytes()]
         for algorithm in algorithms:
             for backend in backends:
                 yield checksum_case(algorithm, backend, buffers, f"buffers-{size}B")
-        del buffers, packed
+        del buffers
 
 
 def ic_cases(algorithms: list[str], backends: list[str], profile: str, seed: int = 0) -> Iterator:

@@ -159,7 +159,6 @@ def smart_nic_markdown(table: pd.DataFrame) -> str:
 
 def plot_smart_nic(table: pd.DataFrame, path: str | Path | None = None):
     """Cores an inline NIC checksum offload frees, by line rate, per algorithm and packet size."""
-    import matplotlib.pyplot as plt
     import seaborn as sns
 
     grid = sns.catplot(data=table, x="line_rate_gbps", y="cores_saved", hue="packet", col="algorithm", kind="bar",

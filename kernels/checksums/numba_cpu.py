@@ -1,14 +1,16 @@
 """Checksums in Numba on all CPU cores.
 
-Large buffers are cut into pieces (kernels/checksums/pieces.py) that run on all cores and are combined
-afterwards; a batch of small buffers runs one buffer per iteration of the same parallel loop.
+Large buffers are cut into pieces (the split of kernels/checksums/pieces.py, compiled) that run on all cores
+and are combined afterwards; a batch of small buffers runs one buffer per iteration of the same loop, on the
+calling thread when the whole batch is too small to pay for waking the thread pool.
 
 CRC-32 and CRC-32C fold the data with the CPU's carry-less multiply (Gopal et al., Intel 2009; constants
 derived in tables.py): the loop is written in LLVM IR from Numba, four 512-bit accumulators (VPCLMULQDQ,
 256 bytes per step) where the CPU has AVX-512 VPCLMULQDQ, else four 128-bit ones (PCLMULQDQ, 64 bytes per
-step), else slicing-by-8 tables only; the last bytes always go through the tables. Adler-32 sums blocks with position weights so the loop has
-no carried dependency and vectorises; the Internet checksum adds little-endian 32-bit words into 64 bits and
-swaps bytes at the end (RFC 1071 section 2: the sum is byte-order independent).
+step), else slicing-by-8 tables only; the last bytes always go through the tables. Adler-32 sums blocks with
+position weights so the loop has no carried dependency and vectorises; the Internet checksum adds
+little-endian 32-bit words into 64 bits and swaps bytes at the end (RFC 1071 section 2: the sum is
+byte-order independent).
 """
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ for correctness checks on machines without one."""
 from __future__ import annotations
 
 import numpy as np
-from numba import cuda, uint32, uint64
+from numba import cuda, int64, uint32, uint64
 
 from ..hashing.packing import Packed
 from .pieces import device_arrays
@@ -15,25 +15,31 @@ THREADS = 128
 CRC32C, ADLER32, INET16 = ALGORITHM_CODES["crc32c"], ALGORITHM_CODES["adler32"], ALGORITHM_CODES["inet16"]
 TABLE_WORDS = 1056  # per CRC in device_tables(): 4 x 256 slicing-by-4 entries, then 32 x^(2^k) mod P
 ADLER_NMAX = 5552  # zlib: most bytes before the 32-bit Adler sums can overflow
+# Index arithmetic is int64 throughout (Numba types uint64 +/- int64 as float64); sums use these constants.
+_BASE = uint64(ADLER_BASE)
+_LOW16 = uint64(0xFFFF)
+_ONES = uint32(0xFFFFFFFF)
 
 
 @cuda.jit(device=True)
 def _crc_bytes(tables, base, s, data, start, end):
+    """Raw CRC register after data[start:end] from s: slicing-by-4, then single bytes."""
     i = start
     while i + 4 <= end:
         s = uint32(s ^ (uint32(data[i]) | (uint32(data[i + 1]) << 8) | (uint32(data[i + 2]) << 16)
                         | (uint32(data[i + 3]) << 24)))
-        s = uint32(tables[base + 768 + (s & 0xFF)] ^ tables[base + 512 + ((s >> 8) & 0xFF)]
-                   ^ tables[base + 256 + ((s >> 16) & 0xFF)] ^ tables[base + (s >> 24)])
+        s = uint32(tables[base + 768 + int64(s & 0xFF)] ^ tables[base + 512 + int64((s >> 8) & 0xFF)]
+                   ^ tables[base + 256 + int64((s >> 16) & 0xFF)] ^ tables[base + int64(s >> 24)])
         i += 4
     while i < end:
-        s = uint32(tables[base + ((s ^ data[i]) & 0xFF)] ^ (s >> 8))
+        s = uint32(tables[base + int64((s ^ data[i]) & 0xFF)] ^ (s >> 8))
         i += 1
     return s
 
 
 @cuda.jit(device=True)
 def _multmodp(poly, a, b):
+    """a(x) b(x) mod P for reflected 32-bit values (zlib crc32.c)."""
     m = uint32(0x80000000)
     p = uint32(0)
     while m:
@@ -48,8 +54,9 @@ def _multmodp(poly, a, b):
 
 @cuda.jit(device=True)
 def _xpow8n(poly, tables, x2n_base, n):
+    """x^(8 n) mod P (zlib x2nmodp(n, 3)); n is an int64 byte count."""
     p = uint32(0x80000000)
-    k = 3
+    k = int64(3)
     while n:
         if n & 1:
             p = _multmodp(poly, tables[x2n_base + (k & 31)], p)
@@ -60,6 +67,7 @@ def _xpow8n(poly, tables, x2n_base, n):
 
 @cuda.jit(device=True)
 def _adler(data, start, end):
+    """Adler-32 of data[start:end] from 1 (RFC 1950), zlib's NMAX blocking."""
     a = uint64(1)
     b = uint64(0)
     i = start
@@ -68,36 +76,35 @@ def _adler(data, start, end):
         for j in range(k):
             a += data[i + j]
             b += a
-        a %= ADLER_BASE
-        b %= ADLER_BASE
+        a %= _BASE
+        b %= _BASE
         i += k
-    return uint32((b << 16) | a)
+    return uint32((b << uint64(16)) | a)
 
 
 @cuda.jit(device=True)
 def _fold16(s):
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
+    while s >> uint64(16):
+        s = (s & _LOW16) + (s >> uint64(16))
     return s
 
 
 @cuda.jit(device=True)
 def _inet_sum(data, start, end):
+    """Ones'-complement sum of big-endian 16-bit words of data[start:end], folded to 16 bits."""
     s = uint64(0)
     i = start
     while i + 2 <= end:
-        s += (uint64(data[i]) << 8) | uint64(data[i + 1])
+        s += (uint64(data[i]) << uint64(8)) | uint64(data[i + 1])
         i += 2
     if i < end:
-        s += uint64(data[i]) << 8
+        s += uint64(data[i]) << uint64(8)
     return uint32(_fold16(s))
 
 
-@cuda.jit
-def _pieces_kernel(algorithm, poly, data, offsets, start, end, item, item_pieces, tables, partial):
-    p = cuda.grid(1)
-    if p >= start.shape[0]:
-        return
+@cuda.jit(device=True)
+def _piece(p, algorithm, poly, data, offsets, start, end, item, item_pieces, tables, partial):
+    """Pass 1 for piece p (kernels/common/checksums.h checksum_pieces)."""
     s = start[p]
     e = end[p]
     if algorithm == ADLER32:
@@ -107,25 +114,23 @@ def _pieces_kernel(algorithm, poly, data, offsets, start, end, item, item_pieces
     else:
         base = TABLE_WORDS if algorithm == CRC32C else 0
         it = item[p]
-        r = _crc_bytes(tables, base, uint32(0xFFFFFFFF) if item_pieces[it] == p else uint32(0), data, s, e)
+        r = _crc_bytes(tables, base, _ONES if item_pieces[it] == p else uint32(0), data, s, e)
         after = offsets[it + 1] - e
         if after:
             r = _multmodp(poly, _xpow8n(poly, tables, base + 1024, after), r)
         partial[p] = r
 
 
-@cuda.jit
-def _combine_kernel(algorithm, start, end, item_pieces, partial, out):
-    i = cuda.grid(1)
-    if i >= out.shape[0]:
-        return
+@cuda.jit(device=True)
+def _combine(i, algorithm, start, end, item_pieces, partial, out):
+    """Pass 2 for buffer i (checksum_combine): xor, adler32_combine, or a ones'-complement sum."""
     first = item_pieces[i]
     last = item_pieces[i + 1]
     if algorithm == ADLER32:
-        a = uint64(partial[first])
+        a = int64(partial[first])
         for p in range(first + 1, last):
-            rem = uint64((end[p] - start[p]) % ADLER_BASE)
-            a2 = uint64(partial[p])
+            rem = (end[p] - start[p]) % ADLER_BASE
+            a2 = int64(partial[p])
             s1 = ((a & 0xFFFF) + (a2 & 0xFFFF) + ADLER_BASE - 1) % ADLER_BASE
             s2 = ((a >> 16) + (a2 >> 16) + rem * (a & 0xFFFF) + ADLER_BASE - rem) % ADLER_BASE
             a = (s2 << 16) | s1
@@ -133,23 +138,42 @@ def _combine_kernel(algorithm, start, end, item_pieces, partial, out):
     elif algorithm == INET16:
         s = uint64(0)
         for p in range(first, last):
-            s += partial[p]
-        out[i] = uint32(~_fold16(s) & 0xFFFF)
+            s += uint64(partial[p])
+        out[i] = uint32(~_fold16(s) & _LOW16)
     else:
         x = uint32(0)
         for p in range(first, last):
             x = uint32(x ^ partial[p])
-        out[i] = uint32(x ^ 0xFFFFFFFF)
+        out[i] = uint32(x ^ _ONES)
+
+
+@cuda.jit
+def _pieces_kernel(algorithm, poly, data, offsets, start, end, item, item_pieces, tables, partial):
+    p = cuda.grid(1)
+    if p < start.shape[0]:
+        _piece(p, algorithm, poly, data, offsets, start, end, item, item_pieces, tables, partial)
+
+
+@cuda.jit
+def _combine_kernel(algorithm, start, end, item_pieces, partial, out):
+    i = cuda.grid(1)
+    if i < out.shape[0]:
+        _combine(i, algorithm, start, end, item_pieces, partial, out)
+
+
+def host_arrays(packed: Packed) -> dict[str, np.ndarray]:
+    """device_arrays with the index arrays as int64 (the values are the same, non-negative)."""
+    return {name: a if name == "data" else a.view(np.int64) for name, a in device_arrays(packed).items()}
 
 
 class Staged:
     """Device copies of the batch and its pieces, so h2d, kernel and d2h can be timed apart."""
 
     def __init__(self, algorithm: str, packed: Packed):
-        self.algorithm = ALGORITHM_CODES[algorithm]
+        self.algorithm = np.int64(ALGORITHM_CODES[algorithm])
         self.poly = device_poly(algorithm)
         self.n = packed.count
-        self.host = device_arrays(packed)
+        self.host = host_arrays(packed)
         self.npieces = self.host["start"].size
         self.d_tables = cuda.to_device(device_tables())
         self.d_partial = cuda.device_array(max(self.npieces, 1), dtype=np.uint32)
