@@ -22,11 +22,13 @@
 #define CK_ADLER_BASE 65521u /* RFC 1950: largest prime below 65536 */
 #define CK_ADLER_NMAX 5552u  /* zlib: most bytes before the 32-bit sums can overflow */
 
-/* Raw CRC register after n bytes from state s: four bytes per step (slicing-by-4), then single bytes. */
+/* Raw CRC register after n bytes from state s: single bytes up to a 4-byte boundary, then one aligned
+ * little-endian 32-bit load per step (slicing-by-4), then the last bytes. */
 DEVICE_FN u32 ck_crc_bytes(const GLOBAL u32 *tab, u32 s, const GLOBAL u8 *p, u64 n) {
     u64 i = 0;
+    for (; i < n && (((u64)(p + i)) & 3u); i++) s = tab[(s ^ p[i]) & 0xffu] ^ (s >> 8);
     for (; i + 4 <= n; i += 4) {
-        s ^= (u32)p[i] | ((u32)p[i + 1] << 8) | ((u32)p[i + 2] << 16) | ((u32)p[i + 3] << 24);
+        s ^= *(const GLOBAL u32 *)(p + i); /* both OpenCL CPU devices and CUDA GPUs are little-endian */
         s = tab[768 + (s & 0xffu)] ^ tab[512 + ((s >> 8) & 0xffu)] ^ tab[256 + ((s >> 16) & 0xffu)] ^ tab[s >> 24];
     }
     for (; i < n; i++) s = tab[(s ^ p[i]) & 0xffu] ^ (s >> 8);
