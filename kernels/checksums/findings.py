@@ -105,17 +105,19 @@ def sweep_markdown(frame: pd.DataFrame, memory: dict) -> str:
     cpu = table[~table.backend.isin(GPU_BACKENDS)]
     near = cpu[cpu["share of memory read"] >= 0.5]
     far = cpu[(cpu["share of memory read"] < 0.5) & (cpu.backend != "reference")]
-    lines.append("")
-    lines.append("Against the prediction (memory-bound once vectorised): "
-                 + (f"{', '.join(f'`{b}` {a}' for b, a in zip(near.backend, near.algorithm))} reach at least half of "
-                    "the measured read bandwidth; " if len(near) else "no CPU backend reaches half of the measured "
-                    "read bandwidth; ")
-                 + (f"{', '.join(f'`{b}` {a} ({x:.0%})' for b, a, x in zip(far.backend, far.algorithm, far['share of memory read']))} stay below "
-                    "it, bound by their inner loop instead: scalar table lookups (zlib's CRC-32, PoCL compiling the "
-                    "shared C core for the CPU), one byte at a time (Adler-32 in zlib), or a Python call per buffer. "
-                    if len(far) else "")
-                 + "On a shared VM other tenants also take cores from multi-threaded kernels (the one-thread figure "
-                 "of the target below shows the per-core speed).")
+    near_names = ", ".join(f"`{b}` {a}" for b, a in zip(near.backend, near.algorithm))
+    far_names = ", ".join(f"`{b}` {a} ({x:.0%})" for b, a, x in zip(far.backend, far.algorithm,
+                                                                    far["share of memory read"]))
+    text = "Against the prediction (memory-bound once vectorised): "
+    text += (f"{near_names} reach at least half of the measured read bandwidth; " if len(near)
+             else "no CPU backend reaches half of the measured read bandwidth; ")
+    if len(far):
+        text += (f"{far_names} stay below it, bound by their inner loop instead: scalar table lookups (zlib's CRC-32, "
+                 "PoCL compiling the shared C core for the CPU), one byte at a time (Adler-32 in zlib), or a Python "
+                 "call per buffer. ")
+    text += ("On a shared VM other tenants also take cores from multi-threaded kernels (the one-thread figure of the "
+             "target below shows the per-core speed).")
+    lines += ["", text]
     return "\n".join(lines)
 
 
