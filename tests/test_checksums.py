@@ -1,5 +1,6 @@
 """Checksums on every backend: check values, RFC 1071, boundary lengths, combining pieces, differential
 fuzzing against zlib / crc32c / the bitwise reference, bad input; the textual principal form."""
+import functools
 import zlib
 
 import crc32c
@@ -13,7 +14,7 @@ from kernels import BackendUnavailable, backends_for
 from kernels.checksums import (ALGORITHMS, checksum_batch, checksum_packed, pack, principal_from_text,
                                principal_to_text, reference, tables)
 from kernels.checksums import numba_cpu
-from kernels.checksums.pieces import DEVICE_PIECE_BYTES, split
+from kernels.checksums.pieces import COMBINE_FAN_IN, DEVICE_PIECE_BYTES, device_arrays, groups, split, two_level
 
 ALL = backend_params("crc32")
 # The simulator runs one Python thread per CUDA thread: keep its inputs to a handful of buffers.
@@ -89,7 +90,8 @@ def test_device_piece_boundaries(backend, algorithm):
         pytest.skip(reason)
     rng = np.random.default_rng(3)
     p = DEVICE_PIECE_BYTES
-    lengths = [p - 1, p, p + 1, 2 * p - 1, 2 * p + 1, 3 * p + 7]
+    lengths = [p - 1, p, p + 1, 2 * p - 1, 2 * p + 1, 3 * p + 7, COMBINE_FAN_IN * p, (COMBINE_FAN_IN + 1) * p + 5,
+               (3 * COMBINE_FAN_IN + 2) * p - 1]  # the last three: one and two combine levels
     if backend == "numba_cuda":
         lengths = [p + 1, 2 * p + 3]
     buffers = [rng.bytes(n) for n in lengths]
@@ -156,6 +158,22 @@ def test_split_covers_every_byte_once():
         split(packed, 3)
     with pytest.raises(ValueError, match="piece_bytes"):
         numba_cpu.checksum_packed("crc32", packed, piece_bytes=3)
+
+
+def test_numba_cuda_two_level_combine():
+    """One buffer of COMBINE_FAN_IN + 1 device pieces through numba_cuda's launches (simulator: about 2 s)."""
+    reason = backends_for("crc32")["numba_cuda"]
+    if reason:
+        pytest.skip(reason)
+    buffer = np.random.default_rng(10).bytes((COMBINE_FAN_IN + 1) * DEVICE_PIECE_BYTES + 3)
+    assert int(checksum_batch("crc32", [buffer], backend="numba_cuda")[0]) == zlib.crc32(buffer)
+
+
+def test_combine_groups_cover_every_piece_once():
+    pcs = split(pack([b"", bytes(10), bytes(3)]), 2)  # 1, 5 and 2 pieces
+    group_first, item_groups = groups(pcs, 2)
+    assert group_first.tolist() == [0, 1, 3, 5, 6, 8]
+    assert item_groups.tolist() == [0, 1, 4, 5]
 
 
 @pytest.mark.parametrize("piece_bytes", [2, 4, 10, 1 << 20])
@@ -284,6 +302,7 @@ def test_principal_bad_types_and_lengths():
 
 # --- numba_cuda device code compiled for the CPU ---------------------------------------------------------
 
+@functools.cache
 def _cpu_build_of_numba_cuda():
     """The numba_cuda device functions compiled with njit, plus a loop standing in for the two launches.
     Numba types integers the same way on the CPU and CUDA targets, so this catches typing errors (say, a
@@ -300,22 +319,35 @@ def _cpu_build_of_numba_cuda():
         obj = getattr(numba_cuda, name)
         fn = getattr(obj, "py_func", None) or obj.fn
         ns[name] = njit(pytypes.FunctionType(fn.__code__, ns, name))
-    exec("def run(algorithm, poly, data, offsets, start, end, item, item_pieces, tables, partial, out):\n"
+    exec("def run(algorithm, poly, data, offsets, start, end, item, item_pieces, tables, partial):\n"
          "    for p in range(start.shape[0]):\n"
          "        _piece(p, algorithm, poly, data, offsets, start, end, item, item_pieces, tables, partial)\n"
-         "    for i in range(out.shape[0]):\n"
-         "        _combine(i, algorithm, start, end, item_pieces, partial, out)\n", ns)
-    return njit(ns["run"]), numba_cuda
+         "def combine(algorithm, in_len, seg_first, inp, out, out_len, finalize):\n"
+         "    for j in range(out.shape[0]):\n"
+         "        _combine(j, algorithm, in_len, seg_first, inp, out, out_len, finalize)\n", ns)
+    return njit(ns["run"]), njit(ns["combine"]), numba_cuda
 
 
+@pytest.mark.parametrize("fan_in", [2, 3, 64], ids=["two-level-2", "two-level-3", "one-level"])
 @pytest.mark.parametrize("algorithm", ALGORITHMS)
-def test_numba_cuda_device_code_types_and_agrees_on_cpu(algorithm):
-    run, numba_cuda = _cpu_build_of_numba_cuda()
+def test_numba_cuda_device_code_types_and_agrees_on_cpu(algorithm, fan_in):
+    run, combine, numba_cuda = _cpu_build_of_numba_cuda()
     rng = np.random.default_rng(9)
-    buffers = [rng.bytes(n) for n in (0, 1, 5, 64, 4095, 4096, 4097, 9001)]
-    host = numba_cuda.host_arrays(pack(buffers))
+    buffers = [rng.bytes(n) for n in (0, 1, 5, 64, 4095, 4096, 4097, 9001, 5 * 4096 + 17)]
+    host = {k: v if k == "data" else v.view(np.int64)
+            for k, v in device_arrays(pack(buffers), fan_in=fan_in).items()}
+    code, poly = np.int64(tables.ALGORITHM_CODES[algorithm]), tables.device_poly(algorithm)
     partial = np.empty(host["start"].size, np.uint32)
-    out = np.empty(len(buffers), np.uint32)
-    run(np.int64(tables.ALGORITHM_CODES[algorithm]), tables.device_poly(algorithm), host["data"], host["offsets"],
-        host["start"], host["end"], host["item"], host["item_pieces"], tables.device_tables(), partial, out)
+    run(code, poly, host["data"], host["offsets"], host["start"], host["end"], host["item"], host["item_pieces"],
+        tables.device_tables(), partial)
+    out, out_len = np.empty(len(buffers), np.uint32), np.empty(len(buffers), np.int64)
+    if two_level(host):
+        ngroups = host["group_first"].size - 1
+        group, group_len = np.empty(ngroups, np.uint32), np.empty(ngroups, np.int64)
+        combine(code, host["piece_len"], host["group_first"], partial, group, group_len, np.int64(0))
+        combine(code, group_len, host["item_groups"], group, out, out_len, np.int64(1))
+    else:
+        combine(code, host["piece_len"], host["item_pieces"], partial, out, out_len, np.int64(1))
+    assert two_level(host) == (fan_in < 6)
     np.testing.assert_array_equal(out, independent(algorithm, buffers))
+    np.testing.assert_array_equal(out_len, [len(b) for b in buffers])

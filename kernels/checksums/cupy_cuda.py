@@ -8,7 +8,7 @@ import numpy as np
 
 from .. import devices
 from ..hashing.packing import Packed
-from .pieces import device_arrays
+from .pieces import device_arrays, two_level
 from .tables import ALGORITHM_CODES, device_poly, device_tables
 
 SOURCE = str(Path(__file__).with_name("checksums.cu"))
@@ -35,8 +35,13 @@ class Staged:
         self.npieces = self.host["start"].size
         self.d = {name: cupy.empty(a.shape, dtype=a.dtype) for name, a in self.host.items()}
         self.d_tables = cupy.asarray(device_tables())
+        self.ngroups = self.host["group_first"].size - 1
+        self.two_level = two_level(self.host)
         self.d_partial = cupy.empty(max(self.npieces, 1), dtype=cupy.uint32)
+        self.d_group = cupy.empty(max(self.ngroups, 1), dtype=cupy.uint32)
+        self.d_group_len = cupy.empty(max(self.ngroups, 1), dtype=cupy.uint64)
         self.d_out = cupy.empty(self.n, dtype=cupy.uint32)
+        self.d_out_len = cupy.empty(max(self.n, 1), dtype=cupy.uint64)
         module = devices.cupy_module(SOURCE)
         self.pieces_fn = module.get_function("checksum_pieces")
         self.combine_fn = module.get_function("checksum_combine")
@@ -53,9 +58,16 @@ class Staged:
         self.pieces_fn(((self.npieces + THREADS - 1) // THREADS,), (THREADS,),
                        (self.algorithm, self.poly, d["data"], d["offsets"], d["start"], d["end"], d["item"],
                         d["item_pieces"], np.uint64(self.npieces), self.d_tables, self.d_partial))
-        self.combine_fn(((self.n + THREADS - 1) // THREADS,), (THREADS,),
-                        (self.algorithm, d["start"], d["end"], d["item_pieces"], np.uint64(self.n), self.d_partial,
-                         self.d_out))
+        if self.two_level:  # pieces -> groups of COMBINE_FAN_IN -> buffers
+            self._combine(d["piece_len"], d["group_first"], self.ngroups, self.d_partial, self.d_group,
+                          self.d_group_len, 0)
+            self._combine(self.d_group_len, d["item_groups"], self.n, self.d_group, self.d_out, self.d_out_len, 1)
+        else:
+            self._combine(d["piece_len"], d["item_pieces"], self.n, self.d_partial, self.d_out, self.d_out_len, 1)
+
+    def _combine(self, in_len, seg_first, nseg, inp, out, out_len, finalize) -> None:
+        self.combine_fn(((nseg + THREADS - 1) // THREADS,), (THREADS,),
+                        (self.algorithm, in_len, seg_first, np.uint64(nseg), inp, out, out_len, np.uint32(finalize)))
 
     def d2h(self) -> np.ndarray:
         return self.d_out.get()

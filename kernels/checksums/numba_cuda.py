@@ -7,7 +7,7 @@ import numpy as np
 from numba import cuda, int64, uint32, uint64
 
 from ..hashing.packing import Packed
-from .pieces import device_arrays
+from .pieces import device_arrays, two_level
 from .reference import ADLER_BASE
 from .tables import ALGORITHM_CODES, device_poly, device_tables
 
@@ -122,29 +122,36 @@ def _piece(p, algorithm, poly, data, offsets, start, end, item, item_pieces, tab
 
 
 @cuda.jit(device=True)
-def _combine(i, algorithm, start, end, item_pieces, partial, out):
-    """Pass 2 for buffer i (checksum_combine): xor, adler32_combine, or a ones'-complement sum."""
-    first = item_pieces[i]
-    last = item_pieces[i + 1]
+def _combine(j, algorithm, in_len, seg_first, inp, out, out_len, finalize):
+    """Pass 2 for segment j (checksum_combine): xor, adler32_combine, or a ones'-complement sum of the entries
+    seg_first[j] .. seg_first[j + 1]; only the last level finalizes."""
+    first = seg_first[j]
+    last = seg_first[j + 1]
+    total = in_len[first]
     if algorithm == ADLER32:
-        a = int64(partial[first])
+        a = int64(inp[first])
         for p in range(first + 1, last):
-            rem = (end[p] - start[p]) % ADLER_BASE
-            a2 = int64(partial[p])
+            rem = in_len[p] % ADLER_BASE
+            a2 = int64(inp[p])
             s1 = ((a & 0xFFFF) + (a2 & 0xFFFF) + ADLER_BASE - 1) % ADLER_BASE
             s2 = ((a >> 16) + (a2 >> 16) + rem * (a & 0xFFFF) + ADLER_BASE - rem) % ADLER_BASE
             a = (s2 << 16) | s1
-        out[i] = uint32(a)
+            total += in_len[p]
+        out[j] = uint32(a)
     elif algorithm == INET16:
-        s = uint64(0)
-        for p in range(first, last):
-            s += uint64(partial[p])
-        out[i] = uint32(~_fold16(s) & _LOW16)
+        s = uint64(inp[first])
+        for p in range(first + 1, last):
+            s += uint64(inp[p])
+            total += in_len[p]
+        s = _fold16(s)
+        out[j] = uint32(~s & _LOW16) if finalize else uint32(s)
     else:
-        x = uint32(0)
-        for p in range(first, last):
-            x = uint32(x ^ partial[p])
-        out[i] = uint32(x ^ _ONES)
+        x = uint32(inp[first])
+        for p in range(first + 1, last):
+            x = uint32(x ^ inp[p])
+            total += in_len[p]
+        out[j] = uint32(x ^ _ONES) if finalize else x
+    out_len[j] = total
 
 
 @cuda.jit
@@ -155,10 +162,10 @@ def _pieces_kernel(algorithm, poly, data, offsets, start, end, item, item_pieces
 
 
 @cuda.jit
-def _combine_kernel(algorithm, start, end, item_pieces, partial, out):
-    i = cuda.grid(1)
-    if i < out.shape[0]:
-        _combine(i, algorithm, start, end, item_pieces, partial, out)
+def _combine_kernel(algorithm, in_len, seg_first, inp, out, out_len, finalize):
+    j = cuda.grid(1)
+    if j < out.shape[0]:
+        _combine(j, algorithm, in_len, seg_first, inp, out, out_len, finalize)
 
 
 def host_arrays(packed: Packed) -> dict[str, np.ndarray]:
@@ -176,8 +183,13 @@ class Staged:
         self.host = host_arrays(packed)
         self.npieces = self.host["start"].size
         self.d_tables = cuda.to_device(device_tables())
+        self.ngroups = self.host["group_first"].size - 1
+        self.two_level = two_level(self.host)
         self.d_partial = cuda.device_array(max(self.npieces, 1), dtype=np.uint32)
+        self.d_group = cuda.device_array(self.ngroups, dtype=np.uint32)
+        self.d_group_len = cuda.device_array(self.ngroups, dtype=np.int64)
         self.d_out = cuda.device_array(self.n, dtype=np.uint32)
+        self.d_out_len = cuda.device_array(self.n, dtype=np.int64)
 
     def h2d(self) -> None:
         self.d = {name: cuda.to_device(a) for name, a in self.host.items()}
@@ -189,8 +201,15 @@ class Staged:
         blocks = (self.npieces + THREADS - 1) // THREADS
         _pieces_kernel[blocks, THREADS](self.algorithm, self.poly, d["data"], d["offsets"], d["start"], d["end"],
                                         d["item"], d["item_pieces"], self.d_tables, self.d_partial)
-        _combine_kernel[(self.n + THREADS - 1) // THREADS, THREADS](self.algorithm, d["start"], d["end"],
-                                                                    d["item_pieces"], self.d_partial, self.d_out)
+        if self.two_level:  # pieces -> groups of COMBINE_FAN_IN -> buffers
+            self._combine(d["piece_len"], d["group_first"], self.d_partial, self.d_group, self.d_group_len, 0)
+            self._combine(self.d_group_len, d["item_groups"], self.d_group, self.d_out, self.d_out_len, 1)
+        else:
+            self._combine(d["piece_len"], d["item_pieces"], self.d_partial, self.d_out, self.d_out_len, 1)
+
+    def _combine(self, in_len, seg_first, inp, out, out_len, finalize: int) -> None:
+        blocks = (out.shape[0] + THREADS - 1) // THREADS
+        _combine_kernel[blocks, THREADS](self.algorithm, in_len, seg_first, inp, out, out_len, np.int64(finalize))
 
     def d2h(self) -> np.ndarray:
         return self.d_out.copy_to_host()

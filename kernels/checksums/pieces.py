@@ -42,13 +42,38 @@ def split(packed: Packed, piece_bytes: int) -> Pieces:
 
 
 DEVICE_PIECE_BYTES = 4096  # a 64 MiB buffer becomes 16 384 work-items; a typical packet is one piece
+COMBINE_FAN_IN = 64  # partials one work-item combines: two levels cover 4096 pieces (16 MiB) per buffer
+# with at most 64 serial steps each, and a 64 MiB buffer with 256 steps in the second level
 
 
-def device_arrays(packed: Packed, piece_bytes: int = DEVICE_PIECE_BYTES) -> dict[str, np.ndarray]:
+def groups(pcs: Pieces, fan_in: int = COMBINE_FAN_IN) -> tuple[np.ndarray, np.ndarray]:
+    """First-level combine segments: each buffer's pieces cut into runs of at most `fan_in`. Returns
+    (group_first: ngroups + 1 piece boundaries, item_groups: n + 1 group boundaries per buffer)."""
+    per_item = np.diff(pcs.item_pieces)
+    ngroups = -(-per_item // fan_in)
+    item_groups = np.zeros(per_item.size + 1, dtype=np.int64)
+    np.cumsum(ngroups, out=item_groups[1:])
+    owner = np.repeat(np.arange(per_item.size, dtype=np.int64), ngroups)
+    index_in_item = np.arange(owner.size, dtype=np.int64) - item_groups[owner]
+    group_first = np.append(pcs.item_pieces[owner] + index_in_item * fan_in, pcs.count).astype(np.int64)
+    return group_first, item_groups
+
+
+def device_arrays(packed: Packed, piece_bytes: int = DEVICE_PIECE_BYTES,
+                  fan_in: int = COMBINE_FAN_IN) -> dict[str, np.ndarray]:
     """Host arrays the device kernels read (kernels/common/checksums.h), all uint64 except `data`; OpenCL
-    forbids empty buffers, so `data` holds at least one byte."""
+    forbids empty buffers, so `data` holds at least one byte. Combining runs in two levels (pieces -> groups of
+    at most `fan_in`, groups -> buffers) when some buffer has more than `fan_in` pieces, else in one."""
     pcs = split(packed, piece_bytes)
     data = packed.data if packed.data.size else np.zeros(1, np.uint8)
+    group_first, item_groups = groups(pcs, fan_in)
     as_u64 = lambda a: np.ascontiguousarray(a).view(np.uint64)  # noqa: E731 (offsets are non-negative)
     return {"data": data, "offsets": as_u64(packed.offsets), "start": as_u64(pcs.start), "end": as_u64(pcs.end),
-            "item": as_u64(pcs.item), "item_pieces": as_u64(pcs.item_pieces)}
+            "item": as_u64(pcs.item), "item_pieces": as_u64(pcs.item_pieces),
+            "piece_len": as_u64(pcs.end - pcs.start), "group_first": as_u64(group_first),
+            "item_groups": as_u64(item_groups)}
+
+
+def two_level(arrays: dict[str, np.ndarray]) -> bool:
+    """Whether some buffer has more pieces than one work-item combines (then combine in two levels)."""
+    return arrays["group_first"].size - 1 > arrays["item_groups"].size - 1

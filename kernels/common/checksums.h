@@ -5,8 +5,9 @@
  * pieces of at most a few KiB, so one large buffer fills the device and small buffers are one piece each).
  * CRCs are linear, so a piece's raw CRC register, advanced over the bytes of its buffer that follow it
  * (a product by x^(8 after) mod P, zlib's multmodp/x2nmodp), can simply be xored with the others.
- * Pass 2 (checksum_combine): one work-item per buffer combines its pieces: xor (CRC), zlib's
- * adler32_combine (Adler-32), or a ones'-complement sum (RFC 1071).
+ * Pass 2 (checksum_combine): one work-item per segment combines its partials: xor (CRC), zlib's
+ * adler32_combine (Adler-32), or a ones'-complement sum (RFC 1071); in two levels (pieces -> groups of 64 ->
+ * buffers) when a buffer has more than 64 pieces, so no work-item combines more than a few hundred.
  *
  * tables: for each CRC (crc32 at 0, crc32c at CK_TABLE_WORDS): 4 x 256 slicing-by-4 tables, then 32 words
  * x^(2^k) mod P; all computed on the host by kernels/checksums/tables.py. */
@@ -120,24 +121,38 @@ KERNEL void checksum_pieces(u32 algorithm, u32 poly, const GLOBAL u8 *data, cons
     }
 }
 
-KERNEL void checksum_combine(u32 algorithm, const GLOBAL u64 *start, const GLOBAL u64 *end,
-                             const GLOBAL u64 *item_pieces, u64 n, const GLOBAL u32 *partial, GLOBAL u32 *out) {
-    u64 i = GLOBAL_ID();
-    if (i >= n) return;
-    u64 first = item_pieces[i], last = item_pieces[i + 1];
+/* Combine segment j of `in` (entries seg_first[j] .. seg_first[j + 1], of in_len bytes each) into out[j],
+ * out_len[j]. Run once (pieces -> buffers) or twice (pieces -> groups -> buffers); only the last run
+ * finalizes (CRC final xor, Internet checksum complement). */
+KERNEL void checksum_combine(u32 algorithm, const GLOBAL u64 *in_len, const GLOBAL u64 *seg_first, u64 nseg,
+                             const GLOBAL u32 *in, GLOBAL u32 *out, GLOBAL u64 *out_len, u32 finalize) {
+    u64 j = GLOBAL_ID();
+    if (j >= nseg) return;
+    u64 first = seg_first[j], last = seg_first[j + 1];
+    u64 total = in_len[first];
+    u32 r = in[first];
     if (algorithm == CK_ADLER32) {
-        u32 a = partial[first];
-        for (u64 p = first + 1; p < last; p++) a = ck_adler_combine(a, partial[p], end[p] - start[p]);
-        out[i] = a;
+        for (u64 p = first + 1; p < last; p++) {
+            r = ck_adler_combine(r, in[p], in_len[p]);
+            total += in_len[p];
+        }
     } else if (algorithm == CK_INET16) {
-        u64 s = 0;
-        for (u64 p = first; p < last; p++) s += partial[p];
-        out[i] = (u32)(~ck_fold16(s) & 0xffffu);
+        u64 s = r;
+        for (u64 p = first + 1; p < last; p++) {
+            s += in[p];
+            total += in_len[p];
+        }
+        r = (u32)ck_fold16(s);
+        if (finalize) r = ~r & 0xffffu;
     } else {
-        u32 x = 0;
-        for (u64 p = first; p < last; p++) x ^= partial[p];
-        out[i] = x ^ 0xffffffffu;
+        for (u64 p = first + 1; p < last; p++) {
+            r ^= in[p];
+            total += in_len[p];
+        }
+        if (finalize) r ^= 0xffffffffu;
     }
+    out[j] = r;
+    out_len[j] = total;
 }
 
 #endif
