@@ -127,6 +127,15 @@ def cupy_module(source_path: str):
     return cupy.RawModule(code=Path(source_path).read_text(), options=("-I" + str(COMMON_DIR), "--std=c++14"))
 
 
+def run_staged(staged):
+    """Host data to host result through a backend's Staged object: h2d, kernel, d2h, then synchronise."""
+    staged.h2d()
+    staged.kernel()
+    out = staged.d2h()
+    staged.sync()
+    return out
+
+
 def cuda_event_timer(backend: str):
     """timer(fn) -> seconds measured with CUDA events around one call (GPU kernel phases)."""
     if backend == "cupy":

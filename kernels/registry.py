@@ -12,6 +12,9 @@ from types import ModuleType
 from . import devices
 
 BACKENDS = ("reference", "library", "numba_cpu", "opencl", "numba_cuda", "cupy")
+# backend -> module name inside a hot-path package, for packages that implement every backend
+STANDARD_MODULES = {"reference": "reference", "library": "library", "numba_cpu": "numba_cpu", "opencl": "opencl",
+                    "numba_cuda": "numba_cuda", "cupy": "cupy_cuda"}
 
 # operation -> the package that implements it (DESIGN.md, "Operation names").
 OPERATIONS = {

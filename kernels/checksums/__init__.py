@@ -7,18 +7,11 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..hashing.packing import Packed, as_bytes, check_messages, pack
-from ..registry import backend_module
+from ..registry import STANDARD_MODULES, backend_module
 from .principal import principal_from_text, principal_to_text
 
 ALGORITHMS = ("crc32", "crc32c", "adler32", "inet16")
-CHECKSUM_BACKENDS = {
-    "reference": "reference",
-    "library": "library",
-    "numba_cpu": "numba_cpu",
-    "opencl": "opencl",
-    "numba_cuda": "numba_cuda",
-    "cupy": "cupy_cuda",
-}
+CHECKSUM_BACKENDS = STANDARD_MODULES
 BACKEND_MODULES = {algorithm: CHECKSUM_BACKENDS for algorithm in ALGORITHMS}
 PACKED_INPUT = ("numba_cpu", "opencl", "numba_cuda", "cupy")  # backends that take data + offsets
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 from numba import cuda, int64, uint32, uint64
 
+from .. import devices
 from ..hashing.packing import Packed
 from .pieces import device_arrays, two_level
 from .reference import ADLER_BASE
@@ -225,9 +226,4 @@ def compile() -> None:
 
 
 def checksum_packed(algorithm: str, packed: Packed) -> np.ndarray:
-    staged = Staged(algorithm, packed)
-    staged.h2d()
-    staged.kernel()
-    out = staged.d2h()
-    staged.sync()
-    return out
+    return devices.run_staged(Staged(algorithm, packed))

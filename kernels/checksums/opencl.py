@@ -80,9 +80,4 @@ class Staged:
 
 
 def checksum_packed(algorithm: str, packed: Packed) -> np.ndarray:
-    staged = Staged(algorithm, packed)
-    staged.h2d()
-    staged.kernel()
-    out = staged.d2h()
-    staged.sync()
-    return out
+    return devices.run_staged(Staged(algorithm, packed))

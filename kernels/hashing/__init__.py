@@ -5,20 +5,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..registry import backend_module
+from ..registry import STANDARD_MODULES, backend_module
 from . import hashtree
 from .manifest import manifest_chunk_hashes
 from .packing import Packed, as_bytes, check_messages, pack
 from .request_id import request_id, request_ids
 
-SHA256_BACKENDS = {
-    "reference": "reference",
-    "library": "library",
-    "numba_cpu": "numba_cpu",
-    "opencl": "opencl",
-    "numba_cuda": "numba_cuda",
-    "cupy": "cupy_cuda",
-}
+SHA256_BACKENDS = STANDARD_MODULES
 # Every hashing operation runs on the SHA-256 backends.
 BACKEND_MODULES = {op: SHA256_BACKENDS for op in ("sha256", "hashtree", "request_id", "manifest_chunks")}
 PACKED_INPUT = ("numba_cpu", "opencl", "numba_cuda", "cupy")  # backends that take data + offsets

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numba import cuda, uint32, uint64
 
+from .. import devices
 from .packing import Packed
 from .reference import H0, K
 
@@ -127,9 +128,4 @@ def compile() -> None:
 
 
 def sha256_packed(packed: Packed) -> np.ndarray:
-    staged = Staged(packed)
-    staged.h2d()
-    staged.kernel()
-    out = staged.d2h()
-    staged.sync()
-    return out
+    return devices.run_staged(Staged(packed))

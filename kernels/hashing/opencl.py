@@ -56,9 +56,4 @@ class Staged:
 
 
 def sha256_packed(packed: Packed) -> np.ndarray:
-    staged = Staged(packed)
-    staged.h2d()
-    staged.kernel()
-    out = staged.d2h()
-    staged.sync()
-    return out
+    return devices.run_staged(Staged(packed))

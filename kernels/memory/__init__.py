@@ -10,17 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..registry import backend_module
+from ..registry import STANDARD_MODULES, backend_module
 from .checks import OS_PAGE, WASM_PAGE, check_copy, check_memory_copy, check_pair
 
-_ALL = {
-    "reference": "reference",
-    "library": "library",
-    "numba_cpu": "numba_cpu",
-    "opencl": "opencl",
-    "numba_cuda": "numba_cuda",
-    "cupy": "cupy_cuda",
-}
+_ALL = STANDARD_MODULES
 BACKEND_MODULES = {"dirty_pages": _ALL, "copy_pages": _ALL, "wasm_memory_copy": _ALL}
 
 __all__ = ["dirty_pages", "copy_pages", "wasm_memory_copy", "OS_PAGE", "WASM_PAGE", "BACKEND_MODULES"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 from numba import cuda, uint64
 
+from .. import devices
 from .checks import WORD
 
 THREADS = 256
@@ -154,13 +155,6 @@ class StagedMemoryCopy:
         cuda.synchronize()
 
 
-def _run(staged):
-    staged.h2d()
-    staged.kernel()
-    out = staged.d2h()
-    staged.sync()
-    return out
-
 
 def compile() -> None:
     a = np.zeros(2 * WORD, np.uint8)
@@ -171,12 +165,12 @@ def compile() -> None:
 
 
 def dirty_pages(before: np.ndarray, after: np.ndarray, page_size: int) -> np.ndarray:
-    return _run(StagedDirty(before, after, page_size))
+    return devices.run_staged(StagedDirty(before, after, page_size))
 
 
 def copy_pages(src: np.ndarray, dst: np.ndarray, pages: np.ndarray, page_size: int) -> None:
-    _run(StagedCopy(src, dst, pages, page_size))
+    devices.run_staged(StagedCopy(src, dst, pages, page_size))
 
 
 def memory_copy(memory: np.ndarray, dst: int, src: int, n: int) -> None:
-    _run(StagedMemoryCopy(memory, dst, src, n))
+    devices.run_staged(StagedMemoryCopy(memory, dst, src, n))

@@ -149,19 +149,14 @@ class StagedMemoryCopy:
         self.queue.finish()
 
 
-def _run(staged):
-    staged.h2d()
-    staged.kernel()
-    return staged.d2h()
-
 
 def dirty_pages(before: np.ndarray, after: np.ndarray, page_size: int) -> np.ndarray:
-    return _run(StagedDirty(before, after, page_size))
+    return devices.run_staged(StagedDirty(before, after, page_size))
 
 
 def copy_pages(src: np.ndarray, dst: np.ndarray, pages: np.ndarray, page_size: int) -> None:
-    _run(StagedCopy(src, dst, pages, page_size))
+    devices.run_staged(StagedCopy(src, dst, pages, page_size))
 
 
 def memory_copy(memory: np.ndarray, dst: int, src: int, n: int) -> None:
-    _run(StagedMemoryCopy(memory, dst, src, n))
+    devices.run_staged(StagedMemoryCopy(memory, dst, src, n))
