@@ -1,0 +1,473 @@
+/* Ed25519 verification with libsodium's acceptance rules (crypto_sign_verify_detached), one work-item per
+ * signature. The shared C core of the OpenCL and CUDA kernels (kernels/signatures/ed25519.{cl,cu}).
+ *
+ * Field elements: ten signed 32-bit limbs in radix 2^25.5 (26, 25, 26, ... bits), products in 64 bits, as in
+ * SUPERCOP ref10 (Bernstein, Duif, Lange, Schwabe, Yang, "High-speed high-security signatures", 2011).
+ * Group: ref10's extended coordinates and formulas; R' = [h](-A) + [S]B by a signed sliding window
+ * (width 5, digits odd in -15..15) with the base-point table of kernels/common/ed25519_table.h.
+ * h = SHA-512(R || A || M) mod L comes from the host (a separate, timed phase), so inputs are fixed-size.
+ */
+#ifndef KERNELS_ED25519_H
+#define KERNELS_ED25519_H
+#include "portable.h"
+#include "ed25519_table.h"
+
+typedef struct { i32 v[10]; } fe;
+typedef struct { fe X, Y, Z; } ge_p2;
+typedef struct { fe X, Y, Z, T; } ge_p3;
+typedef struct { fe X, Y, Z, T; } ge_p1p1;
+typedef struct { fe yplusx, yminusx, xy2d; } ge_precomp;
+typedef struct { fe YplusX, YminusX, Z, T2d; } ge_cached;
+
+/* ---- field arithmetic mod p = 2^255 - 19 ---- */
+
+DEVICE_FN void fe_0(fe *h) { for (int i = 0; i < 10; i++) h->v[i] = 0; }
+DEVICE_FN void fe_1(fe *h) { fe_0(h); h->v[0] = 1; }
+DEVICE_FN void fe_copy(fe *h, const fe *f) { for (int i = 0; i < 10; i++) h->v[i] = f->v[i]; }
+DEVICE_FN void fe_add(fe *h, const fe *f, const fe *g) { for (int i = 0; i < 10; i++) h->v[i] = f->v[i] + g->v[i]; }
+DEVICE_FN void fe_sub(fe *h, const fe *f, const fe *g) { for (int i = 0; i < 10; i++) h->v[i] = f->v[i] - g->v[i]; }
+DEVICE_FN void fe_neg(fe *h, const fe *f) { for (int i = 0; i < 10; i++) h->v[i] = -f->v[i]; }
+
+DEVICE_FN void fe_d(fe *h) { for (int i = 0; i < 10; i++) h->v[i] = ED_D[i]; }
+DEVICE_FN void fe_d2(fe *h) { for (int i = 0; i < 10; i++) h->v[i] = ED_D2[i]; }
+DEVICE_FN void fe_sqrtm1(fe *h) { for (int i = 0; i < 10; i++) h->v[i] = ED_SQRTM1[i]; }
+
+/* Rounded carries: limbs end in [-2^25, 2^25] (26-bit) and [-2^24, 2^24] (25-bit), wrapping 2^255 = 19. */
+DEVICE_FN void fe_reduce_wide(fe *h, i64 *t) {
+    i64 c;
+    for (int i = 0; i < 9; i++) {
+        int bits = (i & 1) ? 25 : 26;
+        c = (t[i] + ((i64)1 << (bits - 1))) >> bits;
+        t[i + 1] += c;
+        t[i] -= c * ((i64)1 << bits);
+    }
+    c = (t[9] + ((i64)1 << 24)) >> 25;
+    t[9] -= c * ((i64)1 << 25);
+    t[0] += c * 19;
+    c = (t[0] + ((i64)1 << 25)) >> 26;
+    t[1] += c;
+    t[0] -= c * ((i64)1 << 26);
+    for (int i = 0; i < 10; i++) h->v[i] = (i32)t[i];
+}
+
+/* h = f * g: schoolbook in 64-bit, odd x odd limb products doubled (radix 2^25.5), x 2^255 folded as 19. */
+DEVICE_FN void fe_mul(fe *h, const fe *f, const fe *g) {
+    i64 t[19];
+    for (int k = 0; k < 19; k++) t[k] = 0;
+    for (int i = 0; i < 10; i++) {
+        i64 fi = f->v[i];
+        i64 fi2 = (i & 1) ? 2 * fi : fi;
+        for (int j = 0; j < 10; j++) {
+            t[i + j] += ((j & 1) ? fi2 : fi) * (i64)g->v[j];
+        }
+    }
+    for (int k = 0; k < 9; k++) t[k] += 19 * t[k + 10];
+    fe_reduce_wide(h, t);
+}
+
+DEVICE_FN void fe_sq(fe *h, const fe *f) {
+    i64 t[19];
+    for (int k = 0; k < 19; k++) t[k] = 0;
+    for (int i = 0; i < 10; i++) {
+        i64 fi = f->v[i];
+        i64 fi2 = (i & 1) ? 2 * fi : fi;
+        t[2 * i] += ((i & 1) ? fi2 : fi) * fi;
+        for (int j = i + 1; j < 10; j++) {
+            t[i + j] += 2 * ((j & 1) ? fi2 : fi) * (i64)f->v[j];
+        }
+    }
+    for (int k = 0; k < 9; k++) t[k] += 19 * t[k + 10];
+    fe_reduce_wide(h, t);
+}
+
+DEVICE_FN void fe_sqn(fe *h, const fe *f, int n) {
+    fe_sq(h, f);
+    for (int i = 1; i < n; i++) fe_sq(h, h);
+}
+
+/* z^(p-2) = 1/z, ref10's addition chain. */
+DEVICE_FN void fe_invert(fe *out, const fe *z) {
+    fe t0, t1, t2, t3;
+    fe_sq(&t0, z);
+    fe_sqn(&t1, &t0, 2);
+    fe_mul(&t1, z, &t1);
+    fe_mul(&t0, &t0, &t1);
+    fe_sq(&t2, &t0);
+    fe_mul(&t1, &t1, &t2);
+    fe_sqn(&t2, &t1, 5);
+    fe_mul(&t1, &t2, &t1);
+    fe_sqn(&t2, &t1, 10);
+    fe_mul(&t2, &t2, &t1);
+    fe_sqn(&t3, &t2, 20);
+    fe_mul(&t2, &t3, &t2);
+    fe_sqn(&t2, &t2, 10);
+    fe_mul(&t1, &t2, &t1);
+    fe_sqn(&t2, &t1, 50);
+    fe_mul(&t2, &t2, &t1);
+    fe_sqn(&t3, &t2, 100);
+    fe_mul(&t2, &t3, &t2);
+    fe_sqn(&t2, &t2, 50);
+    fe_mul(&t1, &t2, &t1);
+    fe_sqn(&t1, &t1, 5);
+    fe_mul(out, &t1, &t0);
+}
+
+/* z^((p-5)/8), ref10's addition chain (square roots during decompression). */
+DEVICE_FN void fe_pow22523(fe *out, const fe *z) {
+    fe t0, t1, t2;
+    fe_sq(&t0, z);
+    fe_sqn(&t1, &t0, 2);
+    fe_mul(&t1, z, &t1);
+    fe_mul(&t0, &t0, &t1);
+    fe_sq(&t0, &t0);
+    fe_mul(&t0, &t1, &t0);
+    fe_sqn(&t1, &t0, 5);
+    fe_mul(&t0, &t1, &t0);
+    fe_sqn(&t1, &t0, 10);
+    fe_mul(&t1, &t1, &t0);
+    fe_sqn(&t2, &t1, 20);
+    fe_mul(&t1, &t2, &t1);
+    fe_sqn(&t1, &t1, 10);
+    fe_mul(&t0, &t1, &t0);
+    fe_sqn(&t1, &t0, 50);
+    fe_mul(&t1, &t1, &t0);
+    fe_sqn(&t2, &t1, 100);
+    fe_mul(&t1, &t2, &t1);
+    fe_sqn(&t1, &t1, 50);
+    fe_mul(&t0, &t1, &t0);
+    fe_sqn(&t0, &t0, 2);
+    fe_mul(out, &t0, z);
+}
+
+/* Load the low 255 bits of a little-endian encoding (the sign bit is ignored). */
+DEVICE_FN void fe_frombytes(fe *h, const u8 *s) {
+    int shift = 0;
+    for (int i = 0; i < 10; i++) {
+        int bits = (i & 1) ? 25 : 26;
+        u64 word = 0;
+        int byte = shift >> 3;
+        for (int k = 0; k < 5 && byte + k < 32; k++) word |= (u64)s[byte + k] << (8 * k);
+        h->v[i] = (i32)((word >> (shift & 7)) & (((u64)1 << bits) - 1));
+        shift += bits;
+    }
+    h->v[9] &= (1 << 25) - 1;  /* bit 255 is the sign of x */
+}
+
+/* Fully reduced little-endian encoding of h. */
+DEVICE_FN void fe_tobytes(u8 *s, const fe *f) {
+    i64 t[10];
+    for (int i = 0; i < 10; i++) t[i] = f->v[i];
+    /* floor carries (three passes make every limb non-negative and the value < 2^255) */
+    for (int pass = 0; pass < 3; pass++) {
+        for (int i = 0; i < 9; i++) {
+            int bits = (i & 1) ? 25 : 26;
+            i64 c = t[i] >> bits;
+            t[i + 1] += c;
+            t[i] -= c * ((i64)1 << bits);
+        }
+        i64 c = t[9] >> 25;
+        t[9] -= c * ((i64)1 << 25);
+        t[0] += 19 * c;
+    }
+    /* subtract p once if value >= p: q = 1 exactly when value + 19 >= 2^255 */
+    i64 q = (t[0] + 19) >> 26;
+    for (int i = 1; i < 10; i++) q = (t[i] + q) >> ((i & 1) ? 25 : 26);
+    t[0] += 19 * q;
+    for (int i = 0; i < 9; i++) {
+        int bits = (i & 1) ? 25 : 26;
+        i64 c = t[i] >> bits;
+        t[i + 1] += c;
+        t[i] -= c * ((i64)1 << bits);
+    }
+    t[9] &= ((i64)1 << 25) - 1;
+    u64 acc = 0;
+    int have = 0, out = 0;
+    for (int i = 0; i < 10; i++) {
+        acc |= (u64)t[i] << have;
+        have += (i & 1) ? 25 : 26;
+        while (have >= 8) {
+            s[out++] = (u8)(acc & 0xFF);
+            acc >>= 8;
+            have -= 8;
+        }
+    }
+    if (out < 32) s[out] = (u8)acc;  /* 255 bits: the last 7 */
+}
+
+DEVICE_FN int fe_isnonzero(const fe *f) {
+    u8 s[32];
+    fe_tobytes(s, f);
+    u8 r = 0;
+    for (int i = 0; i < 32; i++) r |= s[i];
+    return r != 0;
+}
+
+DEVICE_FN int fe_isnegative(const fe *f) {
+    u8 s[32];
+    fe_tobytes(s, f);
+    return s[0] & 1;
+}
+
+/* ---- group arithmetic (ref10 formulas) ---- */
+
+DEVICE_FN void ge_p3_0(ge_p3 *h) { fe_0(&h->X); fe_1(&h->Y); fe_1(&h->Z); fe_0(&h->T); }
+DEVICE_FN void ge_p2_0(ge_p2 *h) { fe_0(&h->X); fe_1(&h->Y); fe_1(&h->Z); }
+
+DEVICE_FN void ge_p1p1_to_p2(ge_p2 *r, const ge_p1p1 *p) {
+    fe_mul(&r->X, &p->X, &p->T);
+    fe_mul(&r->Y, &p->Y, &p->Z);
+    fe_mul(&r->Z, &p->Z, &p->T);
+}
+
+DEVICE_FN void ge_p1p1_to_p3(ge_p3 *r, const ge_p1p1 *p) {
+    fe_mul(&r->X, &p->X, &p->T);
+    fe_mul(&r->Y, &p->Y, &p->Z);
+    fe_mul(&r->Z, &p->Z, &p->T);
+    fe_mul(&r->T, &p->X, &p->Y);
+}
+
+DEVICE_FN void ge_p3_to_cached(ge_cached *r, const ge_p3 *p) {
+    fe d2;
+    fe_d2(&d2);
+    fe_add(&r->YplusX, &p->Y, &p->X);
+    fe_sub(&r->YminusX, &p->Y, &p->X);
+    fe_copy(&r->Z, &p->Z);
+    fe_mul(&r->T2d, &p->T, &d2);
+}
+
+DEVICE_FN void ge_p2_dbl(ge_p1p1 *r, const ge_p2 *p) {
+    fe t0;
+    fe_sq(&r->X, &p->X);
+    fe_sq(&r->Z, &p->Y);
+    fe_sq(&r->T, &p->Z);
+    fe_add(&r->T, &r->T, &r->T);
+    fe_add(&r->Y, &p->X, &p->Y);
+    fe_sq(&t0, &r->Y);
+    fe_add(&r->Y, &r->Z, &r->X);
+    fe_sub(&r->Z, &r->Z, &r->X);
+    fe_sub(&r->X, &t0, &r->Y);
+    fe_sub(&r->T, &r->T, &r->Z);
+}
+
+DEVICE_FN void ge_p3_dbl(ge_p1p1 *r, const ge_p3 *p) {
+    ge_p2 q;
+    fe_copy(&q.X, &p->X);
+    fe_copy(&q.Y, &p->Y);
+    fe_copy(&q.Z, &p->Z);
+    ge_p2_dbl(r, &q);
+}
+
+/* r = p + q (sign = +1) or p - q (sign = -1), q cached. */
+DEVICE_FN void ge_add_cached(ge_p1p1 *r, const ge_p3 *p, const ge_cached *q, int sign) {
+    fe t0;
+    fe_add(&r->X, &p->Y, &p->X);
+    fe_sub(&r->Y, &p->Y, &p->X);
+    fe_mul(&r->Z, &r->X, sign > 0 ? &q->YplusX : &q->YminusX);
+    fe_mul(&r->Y, &r->Y, sign > 0 ? &q->YminusX : &q->YplusX);
+    fe_mul(&r->T, &q->T2d, &p->T);
+    fe_mul(&r->X, &p->Z, &q->Z);
+    fe_add(&t0, &r->X, &r->X);
+    fe_sub(&r->X, &r->Z, &r->Y);
+    fe_add(&r->Y, &r->Z, &r->Y);
+    if (sign > 0) {
+        fe_add(&r->Z, &t0, &r->T);
+        fe_sub(&r->T, &t0, &r->T);
+    } else {
+        fe_sub(&r->Z, &t0, &r->T);
+        fe_add(&r->T, &t0, &r->T);
+    }
+}
+
+/* r = p + q (sign = +1) or p - q (sign = -1), q = ED_BASE[index] (precomputed, affine). */
+DEVICE_FN void ge_add_base(ge_p1p1 *r, const ge_p3 *p, int index, int sign) {
+    fe t0, qp, qm, qt;
+    for (int i = 0; i < 10; i++) {
+        qp.v[i] = ED_BASE[index][0][i];
+        qm.v[i] = ED_BASE[index][1][i];
+        qt.v[i] = ED_BASE[index][2][i];
+    }
+    fe_add(&r->X, &p->Y, &p->X);
+    fe_sub(&r->Y, &p->Y, &p->X);
+    fe_mul(&r->Z, &r->X, sign > 0 ? &qp : &qm);
+    fe_mul(&r->Y, &r->Y, sign > 0 ? &qm : &qp);
+    fe_mul(&r->T, &qt, &p->T);
+    fe_add(&t0, &p->Z, &p->Z);
+    fe_sub(&r->X, &r->Z, &r->Y);
+    fe_add(&r->Y, &r->Z, &r->Y);
+    if (sign > 0) {
+        fe_add(&r->Z, &t0, &r->T);
+        fe_sub(&r->T, &t0, &r->T);
+    } else {
+        fe_sub(&r->Z, &t0, &r->T);
+        fe_add(&r->T, &t0, &r->T);
+    }
+}
+
+/* -A from its encoding (ref10 ge_frombytes_negate_vartime); 0 if y is not the y of a curve point. */
+DEVICE_FN int ge_frombytes_negate(ge_p3 *h, const u8 *s) {
+    fe u, v, v3, vxx, check, d;
+    fe_frombytes(&h->Y, s);
+    fe_1(&h->Z);
+    fe_d(&d);
+    fe_sq(&u, &h->Y);
+    fe_mul(&v, &u, &d);
+    fe_sub(&u, &u, &h->Z);      /* u = y^2 - 1 */
+    fe_add(&v, &v, &h->Z);      /* v = d y^2 + 1 */
+    fe_sq(&v3, &v);
+    fe_mul(&v3, &v3, &v);       /* v^3 */
+    fe_sq(&h->X, &v3);
+    fe_mul(&h->X, &h->X, &v);
+    fe_mul(&h->X, &h->X, &u);   /* u v^7 */
+    fe_pow22523(&h->X, &h->X);
+    fe_mul(&h->X, &h->X, &v3);
+    fe_mul(&h->X, &h->X, &u);   /* x = u v^3 (u v^7)^((p-5)/8) */
+    fe_sq(&vxx, &h->X);
+    fe_mul(&vxx, &vxx, &v);
+    fe_sub(&check, &vxx, &u);
+    if (fe_isnonzero(&check)) {
+        fe_add(&check, &vxx, &u);
+        if (fe_isnonzero(&check)) return 0;
+        fe sqrtm1;
+        fe_sqrtm1(&sqrtm1);
+        fe_mul(&h->X, &h->X, &sqrtm1);
+    }
+    if (fe_isnegative(&h->X) == (s[31] >> 7)) fe_neg(&h->X, &h->X);
+    fe_mul(&h->T, &h->X, &h->Y);
+    return 1;
+}
+
+DEVICE_FN void ge_tobytes(u8 *s, const ge_p2 *h) {
+    fe recip, x, y;
+    fe_invert(&recip, &h->Z);
+    fe_mul(&x, &h->X, &recip);
+    fe_mul(&y, &h->Y, &recip);
+    fe_tobytes(s, &y);
+    s[31] ^= (u8)(fe_isnegative(&x) << 7);
+}
+
+/* Signed sliding-window digits of a 256-bit scalar (ref10 slide): odd, in -15..15, or 0. */
+DEVICE_FN void ed_slide(signed char *r, const u8 *a) {
+    for (int i = 0; i < 256; i++) r[i] = (signed char)(1 & (a[i >> 3] >> (i & 7)));
+    for (int i = 0; i < 256; i++) {
+        if (!r[i]) continue;
+        for (int b = 1; b <= 6 && i + b < 256; b++) {
+            if (!r[i + b]) continue;
+            if (r[i] + (r[i + b] << b) <= 15) {
+                r[i] = (signed char)(r[i] + (r[i + b] << b));
+                r[i + b] = 0;
+            } else if (r[i] - (r[i + b] << b) >= -15) {
+                r[i] = (signed char)(r[i] - (r[i + b] << b));
+                for (int k = i + b; k < 256; k++) {
+                    if (!r[k]) {
+                        r[k] = 1;
+                        break;
+                    }
+                    r[k] = 0;
+                }
+            } else {
+                break;
+            }
+        }
+    }
+}
+
+/* r = [a]A + [b]B, variable time (inputs are public). */
+DEVICE_FN void ge_double_scalarmult(ge_p2 *r, const u8 *a, const ge_p3 *A, const u8 *b) {
+    signed char aslide[256], bslide[256];
+    ge_cached Ai[8];
+    ge_p1p1 t;
+    ge_p3 u, A2;
+    int i;
+    ed_slide(aslide, a);
+    ed_slide(bslide, b);
+    ge_p3_to_cached(&Ai[0], A);
+    ge_p3_dbl(&t, A);
+    ge_p1p1_to_p3(&A2, &t);
+    for (i = 1; i < 8; i++) {
+        ge_add_cached(&t, &A2, &Ai[i - 1], 1);
+        ge_p1p1_to_p3(&u, &t);
+        ge_p3_to_cached(&Ai[i], &u);
+    }
+    ge_p2_0(r);
+    for (i = 255; i >= 0; i--) {
+        if (aslide[i] || bslide[i]) break;
+    }
+    for (; i >= 0; i--) {
+        ge_p2_dbl(&t, r);
+        if (aslide[i] > 0) {
+            ge_p1p1_to_p3(&u, &t);
+            ge_add_cached(&t, &u, &Ai[aslide[i] / 2], 1);
+        } else if (aslide[i] < 0) {
+            ge_p1p1_to_p3(&u, &t);
+            ge_add_cached(&t, &u, &Ai[(-aslide[i]) / 2], -1);
+        }
+        if (bslide[i] > 0) {
+            ge_p1p1_to_p3(&u, &t);
+            ge_add_base(&t, &u, bslide[i] / 2, 1);
+        } else if (bslide[i] < 0) {
+            ge_p1p1_to_p3(&u, &t);
+            ge_add_base(&t, &u, (-bslide[i]) / 2, -1);
+        }
+        ge_p1p1_to_p2(r, &t);
+    }
+}
+
+/* ---- libsodium's checks on the encodings ---- */
+
+/* S < L (sc25519_is_canonical). */
+DEVICE_FN int sc_is_canonical(const u8 *s) {
+    for (int i = 31; i >= 0; i--) {
+        if (s[i] < ED_L[i]) return 1;
+        if (s[i] > ED_L[i]) return 0;
+    }
+    return 0; /* S == L */
+}
+
+/* y < p (ge25519_is_canonical; the sign bit is not looked at). */
+DEVICE_FN int ge_is_canonical(const u8 *s) {
+    if ((s[31] & 0x7f) != 0x7f) return 1;
+    for (int i = 30; i > 0; i--) {
+        if (s[i] != 0xff) return 1;
+    }
+    return s[0] < 0xed;
+}
+
+/* The encoding's y (sign bit ignored) is on libsodium's block list (ge25519_has_small_order). */
+DEVICE_FN int ge_has_small_order(const u8 *s) {
+    for (int k = 0; k < 7; k++) {
+        int same = (s[31] & 0x7f) == ED_SMALL_ORDER[k][31];
+        for (int i = 0; i < 31 && same; i++) same = s[i] == ED_SMALL_ORDER[k][i];
+        if (same) return 1;
+    }
+    return 0;
+}
+
+/* One verification: pk (32 bytes), sig = R || S (64 bytes), h = SHA-512(R || A || M) mod L (32 bytes). */
+DEVICE_FN int ed25519_verify_one(const u8 *pk, const u8 *sig, const u8 *h) {
+    ge_p3 minus_a;
+    ge_p2 rp;
+    u8 rcheck[32];
+    if (!sc_is_canonical(sig + 32) || ge_has_small_order(sig)) return 0;
+    if (!ge_is_canonical(pk) || ge_has_small_order(pk)) return 0;
+    if (!ge_frombytes_negate(&minus_a, pk)) return 0;
+    ge_double_scalarmult(&rp, h, &minus_a, sig + 32);
+    ge_tobytes(rcheck, &rp);
+    u8 diff = 0;
+    for (int i = 0; i < 32; i++) diff |= rcheck[i] ^ sig[i];
+    return diff == 0;
+}
+
+/* One work-item per signature: pk (n, 32), sig (n, 64), h (n, 32) -> out (n,) 1 if valid else 0. */
+KERNEL void ed25519_verify(const GLOBAL u8 *pk, const GLOBAL u8 *sig, const GLOBAL u8 *h, u64 n, GLOBAL u8 *out) {
+    for (u64 i = GLOBAL_ID(); i < n; i += GLOBAL_SIZE()) {
+        u8 p[32], s[64], hh[32];
+        for (int k = 0; k < 32; k++) {
+            p[k] = pk[32 * i + k];
+            hh[k] = h[32 * i + k];
+        }
+        for (int k = 0; k < 64; k++) s[k] = sig[64 * i + k];
+        out[i] = (u8)ed25519_verify_one(p, s, hh);
+    }
+}
+
+#endif
