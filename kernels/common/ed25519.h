@@ -32,50 +32,59 @@ DEVICE_FN void fe_d(fe *h) { for (int i = 0; i < 10; i++) h->v[i] = ED_D[i]; }
 DEVICE_FN void fe_d2(fe *h) { for (int i = 0; i < 10; i++) h->v[i] = ED_D2[i]; }
 DEVICE_FN void fe_sqrtm1(fe *h) { for (int i = 0; i < 10; i++) h->v[i] = ED_SQRTM1[i]; }
 
-/* Rounded carries: limbs end in [-2^25, 2^25] (26-bit) and [-2^24, 2^24] (25-bit), wrapping 2^255 = 19. */
+/* Rounded carries: limbs end in [-2^25, 2^25] (26-bit) and [-2^24, 2^24] (25-bit), wrapping 2^255 = 19.
+ * Two interleaved chains (0..4 and 4..9, then 9 -> 0 -> 1) as in ref10, for instruction-level parallelism. */
+#define ED_CARRY(t, i, bits) { i64 c_ = (t[i] + ((i64)1 << ((bits) - 1))) >> (bits); t[(i) + 1] += c_; t[i] -= c_ * ((i64)1 << (bits)); }
 DEVICE_FN void fe_reduce_wide(fe *h, i64 *t) {
-    i64 c;
-    for (int i = 0; i < 9; i++) {
-        int bits = (i & 1) ? 25 : 26;
-        c = (t[i] + ((i64)1 << (bits - 1))) >> bits;
-        t[i + 1] += c;
-        t[i] -= c * ((i64)1 << bits);
+    ED_CARRY(t, 0, 26); ED_CARRY(t, 4, 26);
+    ED_CARRY(t, 1, 25); ED_CARRY(t, 5, 25);
+    ED_CARRY(t, 2, 26); ED_CARRY(t, 6, 26);
+    ED_CARRY(t, 3, 25); ED_CARRY(t, 7, 25);
+    ED_CARRY(t, 4, 26); ED_CARRY(t, 8, 26);
+    {
+        i64 c = (t[9] + ((i64)1 << 24)) >> 25;
+        t[9] -= c * ((i64)1 << 25);
+        t[0] += c * 19;
     }
-    c = (t[9] + ((i64)1 << 24)) >> 25;
-    t[9] -= c * ((i64)1 << 25);
-    t[0] += c * 19;
-    c = (t[0] + ((i64)1 << 25)) >> 26;
-    t[1] += c;
-    t[0] -= c * ((i64)1 << 26);
+    ED_CARRY(t, 0, 26);
+#pragma unroll
     for (int i = 0; i < 10; i++) h->v[i] = (i32)t[i];
 }
 
 /* h = f * g: schoolbook in 64-bit, odd x odd limb products doubled (radix 2^25.5), x 2^255 folded as 19. */
 DEVICE_FN void fe_mul(fe *h, const fe *f, const fe *g) {
     i64 t[19];
+    #pragma unroll
     for (int k = 0; k < 19; k++) t[k] = 0;
+    #pragma unroll
     for (int i = 0; i < 10; i++) {
         i64 fi = f->v[i];
         i64 fi2 = (i & 1) ? 2 * fi : fi;
+        #pragma unroll
         for (int j = 0; j < 10; j++) {
             t[i + j] += ((j & 1) ? fi2 : fi) * (i64)g->v[j];
         }
     }
+    #pragma unroll
     for (int k = 0; k < 9; k++) t[k] += 19 * t[k + 10];
     fe_reduce_wide(h, t);
 }
 
 DEVICE_FN void fe_sq(fe *h, const fe *f) {
     i64 t[19];
+    #pragma unroll
     for (int k = 0; k < 19; k++) t[k] = 0;
+    #pragma unroll
     for (int i = 0; i < 10; i++) {
         i64 fi = f->v[i];
         i64 fi2 = (i & 1) ? 2 * fi : fi;
         t[2 * i] += ((i & 1) ? fi2 : fi) * fi;
+        #pragma unroll
         for (int j = i + 1; j < 10; j++) {
             t[i + j] += 2 * ((j & 1) ? fi2 : fi) * (i64)f->v[j];
         }
     }
+    #pragma unroll
     for (int k = 0; k < 9; k++) t[k] += 19 * t[k + 10];
     fe_reduce_wide(h, t);
 }
@@ -142,6 +151,7 @@ DEVICE_FN void fe_pow22523(fe *out, const fe *z) {
 /* Load the low 255 bits of a little-endian encoding (the sign bit is ignored). */
 DEVICE_FN void fe_frombytes(fe *h, const u8 *s) {
     int shift = 0;
+    #pragma unroll
     for (int i = 0; i < 10; i++) {
         int bits = (i & 1) ? 25 : 26;
         u64 word = 0;
@@ -156,9 +166,12 @@ DEVICE_FN void fe_frombytes(fe *h, const u8 *s) {
 /* Fully reduced little-endian encoding of h. */
 DEVICE_FN void fe_tobytes(u8 *s, const fe *f) {
     i64 t[10];
+    #pragma unroll
     for (int i = 0; i < 10; i++) t[i] = f->v[i];
     /* floor carries (three passes make every limb non-negative and the value < 2^255) */
+    #pragma unroll
     for (int pass = 0; pass < 3; pass++) {
+        #pragma unroll
         for (int i = 0; i < 9; i++) {
             int bits = (i & 1) ? 25 : 26;
             i64 c = t[i] >> bits;
@@ -171,8 +184,10 @@ DEVICE_FN void fe_tobytes(u8 *s, const fe *f) {
     }
     /* subtract p once if value >= p: q = 1 exactly when value + 19 >= 2^255 */
     i64 q = (t[0] + 19) >> 26;
+    #pragma unroll
     for (int i = 1; i < 10; i++) q = (t[i] + q) >> ((i & 1) ? 25 : 26);
     t[0] += 19 * q;
+    #pragma unroll
     for (int i = 0; i < 9; i++) {
         int bits = (i & 1) ? 25 : 26;
         i64 c = t[i] >> bits;
@@ -182,6 +197,7 @@ DEVICE_FN void fe_tobytes(u8 *s, const fe *f) {
     t[9] &= ((i64)1 << 25) - 1;
     u64 acc = 0;
     int have = 0, out = 0;
+    #pragma unroll
     for (int i = 0; i < 10; i++) {
         acc |= (u64)t[i] << have;
         have += (i & 1) ? 25 : 26;
@@ -281,6 +297,7 @@ DEVICE_FN void ge_add_cached(ge_p1p1 *r, const ge_p3 *p, const ge_cached *q, int
 /* r = p + q (sign = +1) or p - q (sign = -1), q = ED_BASE[index] (precomputed, affine). */
 DEVICE_FN void ge_add_base(ge_p1p1 *r, const ge_p3 *p, int index, int sign) {
     fe t0, qp, qm, qt;
+    #pragma unroll
     for (int i = 0; i < 10; i++) {
         qp.v[i] = ED_BASE[index][0][i];
         qm.v[i] = ED_BASE[index][1][i];

@@ -15,6 +15,14 @@ def compile() -> None:
     devices.opencl_program(SOURCE)
 
 
+def local_size(device) -> tuple[int] | None:
+    """(1,) on CPU devices: PoCL vectorises work-groups across work-items, which this branchy kernel (sliding
+    windows, early rejections) defeats; measured here 1.0-1.4x faster than PoCL's own choice. GPUs: the driver's."""
+    import pyopencl as cl
+
+    return (1,) if device.type & cl.device_type.CPU else None
+
+
 class Staged:
     """The prepared batch moved to the device once, so transfer and kernel can be timed apart."""
 
@@ -32,6 +40,7 @@ class Staged:
         self.d_out = cl.Buffer(ctx, mf.WRITE_ONLY, size)
         self.out = np.zeros(size, dtype=np.uint8)
         self.kernel_fn = devices.opencl_kernel(SOURCE, "ed25519_verify")
+        self.local_size = local_size(self.queue.device)
 
     def h2d(self) -> None:
         import pyopencl as cl
@@ -43,7 +52,7 @@ class Staged:
 
     def kernel(self) -> None:
         if self.n:
-            self.kernel_fn(self.queue, (self.n,), None, self.d_pk, self.d_sig, self.d_h, np.uint64(self.n), self.d_out)
+            self.kernel_fn(self.queue, (self.n,), self.local_size, self.d_pk, self.d_sig, self.d_h, np.uint64(self.n), self.d_out)
 
     def d2h(self) -> np.ndarray:
         import pyopencl as cl
