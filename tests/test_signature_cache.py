@@ -37,7 +37,8 @@ def test_concatenation_collisions_are_never_valid():
     cache = VerificationCache(10)
     assert cache.verify_batch([pk], [m], [sig], backend="library").all()
     # the same bytes pk || sig || msg split differently: the same SHA-256 key, but malformed triples
-    shifted = [(pk + sig[:1], m[1:], sig[1:] + m[:1]), (pk, sig[63:] + m, sig[:63]), (pk[:31], m, pk[31:] + sig[:63])]
+    shifted = [(pk + sig[:1], m[1:], sig[1:] + m[:1]), (pk, sig[63:] + m, sig[:63]),
+               (pk[:31], sig[63:] + m, pk[31:] + sig[:63])]
     for k, mm, s in shifted:
         assert k + s + mm == pk + sig + m and cache_key(k, mm, s) == cache_key(pk, m, sig)
         assert cache.verify_batch([k], [mm], [s], backend="library").tolist() == [False]
