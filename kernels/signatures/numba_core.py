@@ -75,6 +75,22 @@ def build(jit) -> SimpleNamespace:
         return carry(t0, t1, t2, t3, t4, t5, t6, t7, t8, t9)
 
     @jit
+    def fe_sq(f):
+        """f * f mod p: the cross products counted once, doubled (ref10 fe_sq)."""
+        f0, f1, f2, f3, f4, f5, f6, f7, f8, f9 = f
+        t0 = f0 * f0 + 19 * (4 * f1 * f9 + 2 * f2 * f8 + 4 * f3 * f7 + 2 * f4 * f6 + 2 * f5 * f5)
+        t1 = 2 * f0 * f1 + 19 * (2 * f2 * f9 + 2 * f3 * f8 + 2 * f4 * f7 + 2 * f5 * f6)
+        t2 = 2 * f0 * f2 + 2 * f1 * f1 + 19 * (4 * f3 * f9 + 2 * f4 * f8 + 4 * f5 * f7 + f6 * f6)
+        t3 = 2 * f0 * f3 + 2 * f1 * f2 + 19 * (2 * f4 * f9 + 2 * f5 * f8 + 2 * f6 * f7)
+        t4 = 2 * f0 * f4 + 4 * f1 * f3 + f2 * f2 + 19 * (4 * f5 * f9 + 2 * f6 * f8 + 2 * f7 * f7)
+        t5 = 2 * f0 * f5 + 2 * f1 * f4 + 2 * f2 * f3 + 19 * (2 * f6 * f9 + 2 * f7 * f8)
+        t6 = 2 * f0 * f6 + 4 * f1 * f5 + 2 * f2 * f4 + 2 * f3 * f3 + 19 * (4 * f7 * f9 + f8 * f8)
+        t7 = 2 * f0 * f7 + 2 * f1 * f6 + 2 * f2 * f5 + 2 * f3 * f4 + 19 * (2 * f8 * f9)
+        t8 = 2 * f0 * f8 + 4 * f1 * f7 + 2 * f2 * f6 + 4 * f3 * f5 + f4 * f4 + 19 * (2 * f9 * f9)
+        t9 = 2 * f0 * f9 + 2 * f1 * f8 + 2 * f2 * f7 + 2 * f3 * f6 + 2 * f4 * f5
+        return carry(t0, t1, t2, t3, t4, t5, t6, t7, t8, t9)
+
+    @jit
     def fe_add(f, g):
         return (f[0] + g[0], f[1] + g[1], f[2] + g[2], f[3] + g[3], f[4] + g[4], f[5] + g[5], f[6] + g[6], f[7] + g[7], f[8] + g[8], f[9] + g[9])
 
@@ -89,17 +105,17 @@ def build(jit) -> SimpleNamespace:
     @jit
     def fe_sqn(f, n):
         for _ in range(n):
-            f = fe_mul(f, f)
+            f = fe_sq(f)
         return f
 
     @jit
     def fe_invert(z):
         """z^(p-2), ref10's addition chain."""
-        t0 = fe_mul(z, z)
+        t0 = fe_sq(z)
         t1 = fe_sqn(t0, 2)
         t1 = fe_mul(z, t1)
         t0 = fe_mul(t0, t1)
-        t2 = fe_mul(t0, t0)
+        t2 = fe_sq(t0)
         t1 = fe_mul(t1, t2)
         t2 = fe_sqn(t1, 5)
         t1 = fe_mul(t2, t1)
@@ -121,11 +137,11 @@ def build(jit) -> SimpleNamespace:
     @jit
     def fe_pow22523(z):
         """z^((p-5)/8), ref10's addition chain."""
-        t0 = fe_mul(z, z)
+        t0 = fe_sq(z)
         t1 = fe_sqn(t0, 2)
         t1 = fe_mul(z, t1)
         t0 = fe_mul(t0, t1)
-        t0 = fe_mul(t0, t0)
+        t0 = fe_sq(t0)
         t0 = fe_mul(t1, t0)
         t1 = fe_sqn(t0, 5)
         t0 = fe_mul(t1, t0)
@@ -277,12 +293,12 @@ def build(jit) -> SimpleNamespace:
     @jit
     def p2_dbl(p):
         x, y, z = p[0], p[1], p[2]
-        xx = fe_mul(x, x)
-        yy = fe_mul(y, y)
-        b = fe_mul(z, z)
+        xx = fe_sq(x)
+        yy = fe_sq(y)
+        b = fe_sq(z)
         b = fe_add(b, b)
         a = fe_add(x, y)
-        aa = fe_mul(a, a)
+        aa = fe_sq(a)
         ry = fe_add(yy, xx)
         rz = fe_sub(yy, xx)
         return (fe_sub(aa, ry), ry, rz, fe_sub(b, rz))
@@ -414,13 +430,13 @@ def build(jit) -> SimpleNamespace:
         # -A from its encoding (ref10 ge_frombytes_negate_vartime)
         y = fe_frombytes(pk)
         one = (int64(1), int64(0), int64(0), int64(0), int64(0), int64(0), int64(0), int64(0), int64(0), int64(0))
-        u = fe_mul(y, y)
+        u = fe_sq(y)
         v = fe_add(fe_mul(u, d), one)
         u = fe_sub(u, one)
-        v3 = fe_mul(fe_mul(v, v), v)
-        x = fe_mul(fe_mul(fe_mul(v3, v3), v), u)
+        v3 = fe_mul(fe_sq(v), v)
+        x = fe_mul(fe_mul(fe_sq(v3), v), u)
         x = fe_mul(fe_mul(fe_pow22523(x), v3), u)
-        vxx = fe_mul(fe_mul(x, x), v)
+        vxx = fe_mul(fe_sq(x), v)
         if not fe_iszero(fe_sub(vxx, u)):
             if not fe_iszero(fe_add(vxx, u)):
                 return False
