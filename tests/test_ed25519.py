@@ -253,3 +253,31 @@ def test_limb_tables_round_trip():
     x, y = ref.B_X, ref.B_Y
     assert tables.from_limbs(tables.BASE_TABLE[0, 0]) == (y + x) % ref.P
     assert all(max(t) < 2**26 for t in tables.BASE_TABLE.reshape(-1, 10).tolist())
+
+
+@pytest.mark.skipif(__import__("kernels").devices.unavailable_reason("opencl") is not None, reason="no OpenCL device")
+@pytest.mark.parametrize("source,options", [("SOURCE", []), ("SOURCE_FE51", []), ("SOURCE_FE51", ["-D", "ED25519_NO_INT128"])],
+                         ids=["radix25.5", "radix51-int128", "radix51-mul_hi"])
+def test_every_field_layout_of_the_c_core(source, options):
+    """The C core's three field layouts (GPU radix 2^25.5; CPU radix 2^51 with __int128 or with mul_hi halves),
+    whichever this OpenCL device would pick, on Wycheproof and libsodium's rejection paths."""
+    import pyopencl as cl
+
+    from kernels import devices
+    from kernels.signatures import opencl
+
+    queue = devices.opencl_queue()
+    program = cl.Program(queue.context, Path(getattr(opencl, source)).read_text()).build(
+        options=["-I", str(devices.COMMON_DIR), *options])
+    keys, msgs, sigs, valid = wycheproof_cases()
+    ek, em, es = small_order_and_edge_inputs()
+    keys, msgs, sigs = keys + ek, msgs + em, sigs + es
+    expected = libsodium(keys, msgs, sigs)
+    staged = opencl.Staged(prepare(*check_batch(keys, msgs, sigs)))
+    staged.kernel_fn = cl.Kernel(program, "ed25519_verify")
+    staged.h2d()
+    staged.kernel()
+    got = staged.prepared.verdicts(staged.d2h())
+    staged.sync()
+    np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(got[:len(valid)], valid)

@@ -12,14 +12,171 @@
 #include "portable.h"
 #include "ed25519_table.h"
 
-typedef struct { i32 v[10]; } fe;
-typedef struct { fe X, Y, Z; } ge_p2;
-typedef struct { fe X, Y, Z, T; } ge_p3;
-typedef struct { fe X, Y, Z, T; } ge_p1p1;
-typedef struct { fe yplusx, yminusx, xy2d; } ge_precomp;
-typedef struct { fe YplusX, YminusX, Z, T2d; } ge_cached;
 
 /* ---- field arithmetic mod p = 2^255 - 19 ---- */
+#ifdef ED25519_FE51
+/* Radix 2^51 (five 64-bit limbs, 128-bit products through mul_hi): libsodium's fe_51 layout, for CPU
+ * devices where a 64 x 64 -> 128-bit multiply is one instruction. Selected with -D ED25519_FE51. */
+typedef struct { u64 v[5]; } fe;
+#if defined(__SIZEOF_INT128__) && !defined(__CUDA_ARCH__) && !defined(ED25519_NO_INT128)
+/* The compiler has 128-bit integers (PoCL's CPU compiler does): one mulq per product. */
+typedef unsigned __int128 u128;
+#define U128_ZERO 0
+DEVICE_FN void u128_mac(u128 *r, u64 a, u64 b) { *r += (u128)a * b; }
+DEVICE_FN void u128_add64(u128 *r, u64 a) { *r += a; }
+DEVICE_FN u64 u128_lo(const u128 *r) { return (u64)*r; }
+DEVICE_FN u64 u128_shr51(const u128 *r) { return (u64)(*r >> 51); }
+#else
+/* Two 64-bit halves; the high half of each product from mul_hi (OpenCL) or __umul64hi (CUDA). */
+typedef struct { u64 lo, hi; } u128;
+#define U128_ZERO {0, 0}
+#ifdef __OPENCL_VERSION__
+#define ED_MULHI(a, b) mul_hi((ulong)(a), (ulong)(b))
+#else
+#define ED_MULHI(a, b) __umul64hi((a), (b))
+#endif
+DEVICE_FN void u128_mac(u128 *r, u64 a, u64 b) {
+    u64 lo = a * b;
+    u64 hi = ED_MULHI(a, b);
+    r->lo += lo;
+    r->hi += hi + (r->lo < lo);
+}
+DEVICE_FN void u128_add64(u128 *r, u64 a) {
+    r->lo += a;
+    r->hi += (r->lo < a);
+}
+DEVICE_FN u64 u128_lo(const u128 *r) { return r->lo; }
+DEVICE_FN u64 u128_shr51(const u128 *r) { return (r->lo >> 51) | (r->hi << 13); }
+#endif
+#define ED51_MASK (((u64)1 << 51) - 1)
+
+DEVICE_FN void fe_0(fe *h) { for (int i = 0; i < 5; i++) h->v[i] = 0; }
+DEVICE_FN void fe_1(fe *h) { fe_0(h); h->v[0] = 1; }
+DEVICE_FN void fe_copy(fe *h, const fe *f) { for (int i = 0; i < 5; i++) h->v[i] = f->v[i]; }
+DEVICE_FN void fe_add(fe *h, const fe *f, const fe *g) { for (int i = 0; i < 5; i++) h->v[i] = f->v[i] + g->v[i]; }
+
+/* h = f - g as f + 2p - g, g carried first so every limb stays non-negative (libsodium fe51 sub). */
+DEVICE_FN void fe_sub(fe *h, const fe *f, const fe *g) {
+    u64 g0 = g->v[0], g1 = g->v[1], g2 = g->v[2], g3 = g->v[3], g4 = g->v[4];
+    g1 += g0 >> 51; g0 &= ED51_MASK;
+    g2 += g1 >> 51; g1 &= ED51_MASK;
+    g3 += g2 >> 51; g2 &= ED51_MASK;
+    g4 += g3 >> 51; g3 &= ED51_MASK;
+    g0 += 19 * (g4 >> 51); g4 &= ED51_MASK;
+    h->v[0] = (f->v[0] + 0xfffffffffffdaUL) - g0;
+    h->v[1] = (f->v[1] + 0xffffffffffffeUL) - g1;
+    h->v[2] = (f->v[2] + 0xffffffffffffeUL) - g2;
+    h->v[3] = (f->v[3] + 0xffffffffffffeUL) - g3;
+    h->v[4] = (f->v[4] + 0xffffffffffffeUL) - g4;
+}
+
+DEVICE_FN void fe_neg(fe *h, const fe *f) {
+    fe zero;
+    fe_0(&zero);
+    fe_sub(h, &zero, f);
+}
+
+/* Carry five 128-bit column sums into limbs below 2^51 (h1 slightly above), 2^255 folded as 19. */
+DEVICE_FN void fe_carry_wide(fe *h, u128 r0, u128 r1, u128 r2, u128 r3, u128 r4) {
+    u64 h0 = u128_lo(&r0) & ED51_MASK;
+    u128_add64(&r1, u128_shr51(&r0));
+    u64 h1 = u128_lo(&r1) & ED51_MASK;
+    u128_add64(&r2, u128_shr51(&r1));
+    u64 h2 = u128_lo(&r2) & ED51_MASK;
+    u128_add64(&r3, u128_shr51(&r2));
+    u64 h3 = u128_lo(&r3) & ED51_MASK;
+    u128_add64(&r4, u128_shr51(&r3));
+    u64 h4 = u128_lo(&r4) & ED51_MASK;
+    u128 t = U128_ZERO;
+    u128_mac(&t, u128_shr51(&r4), 19);  /* 19 x carry can pass 2^64 */
+    u128_add64(&t, h0);
+    h->v[0] = u128_lo(&t) & ED51_MASK;
+    h->v[1] = h1 + u128_shr51(&t);
+    h->v[2] = h2;
+    h->v[3] = h3;
+    h->v[4] = h4;
+}
+
+/* h = f * g: 25 128-bit products, x 2^255 folded as 19 into g (inputs up to about 2^54 per limb). */
+DEVICE_FN void fe_mul(fe *h, const fe *f, const fe *g) {
+    u64 f0 = f->v[0], f1 = f->v[1], f2 = f->v[2], f3 = f->v[3], f4 = f->v[4];
+    u64 g0 = g->v[0], g1 = g->v[1], g2 = g->v[2], g3 = g->v[3], g4 = g->v[4];
+    u64 g1_19 = 19 * g1, g2_19 = 19 * g2, g3_19 = 19 * g3, g4_19 = 19 * g4;
+    u128 r0 = U128_ZERO, r1 = U128_ZERO, r2 = U128_ZERO, r3 = U128_ZERO, r4 = U128_ZERO;
+    u128_mac(&r0, f0, g0); u128_mac(&r0, f1, g4_19); u128_mac(&r0, f2, g3_19); u128_mac(&r0, f3, g2_19); u128_mac(&r0, f4, g1_19);
+    u128_mac(&r1, f0, g1); u128_mac(&r1, f1, g0); u128_mac(&r1, f2, g4_19); u128_mac(&r1, f3, g3_19); u128_mac(&r1, f4, g2_19);
+    u128_mac(&r2, f0, g2); u128_mac(&r2, f1, g1); u128_mac(&r2, f2, g0); u128_mac(&r2, f3, g4_19); u128_mac(&r2, f4, g3_19);
+    u128_mac(&r3, f0, g3); u128_mac(&r3, f1, g2); u128_mac(&r3, f2, g1); u128_mac(&r3, f3, g0); u128_mac(&r3, f4, g4_19);
+    u128_mac(&r4, f0, g4); u128_mac(&r4, f1, g3); u128_mac(&r4, f2, g2); u128_mac(&r4, f3, g1); u128_mac(&r4, f4, g0);
+    fe_carry_wide(h, r0, r1, r2, r3, r4);
+}
+
+/* h = f^2: 15 products, cross terms doubled. */
+DEVICE_FN void fe_sq(fe *h, const fe *f) {
+    u64 f0 = f->v[0], f1 = f->v[1], f2 = f->v[2], f3 = f->v[3], f4 = f->v[4];
+    u64 f0_2 = 2 * f0, f1_2 = 2 * f1, f1_38 = 38 * f1, f2_38 = 38 * f2, f3_38 = 38 * f3, f3_19 = 19 * f3, f4_19 = 19 * f4;
+    u128 r0 = U128_ZERO, r1 = U128_ZERO, r2 = U128_ZERO, r3 = U128_ZERO, r4 = U128_ZERO;
+    u128_mac(&r0, f0, f0); u128_mac(&r0, f1_38, f4); u128_mac(&r0, f2_38, f3);
+    u128_mac(&r1, f0_2, f1); u128_mac(&r1, f2_38, f4); u128_mac(&r1, f3_19, f3);
+    u128_mac(&r2, f0_2, f2); u128_mac(&r2, f1, f1); u128_mac(&r2, f3_38, f4);
+    u128_mac(&r3, f0_2, f3); u128_mac(&r3, f1_2, f2); u128_mac(&r3, f4_19, f4);
+    u128_mac(&r4, f0_2, f4); u128_mac(&r4, f1_2, f3); u128_mac(&r4, f2, f2);
+    fe_carry_wide(h, r0, r1, r2, r3, r4);
+}
+
+DEVICE_FN void fe_d(fe *h) { for (int i = 0; i < 5; i++) h->v[i] = ED51_D[i]; }
+DEVICE_FN void fe_d2(fe *h) { for (int i = 0; i < 5; i++) h->v[i] = ED51_D2[i]; }
+DEVICE_FN void fe_sqrtm1(fe *h) { for (int i = 0; i < 5; i++) h->v[i] = ED51_SQRTM1[i]; }
+DEVICE_FN void fe_base(fe *h, int index, int component) {
+    for (int i = 0; i < 5; i++) h->v[i] = ED51_BASE[index][component][i];
+}
+
+/* Load the low 255 bits of a little-endian encoding (the sign bit is ignored). */
+DEVICE_FN void fe_frombytes(fe *h, const u8 *s) {
+    u64 w[4];
+    for (int k = 0; k < 4; k++) {
+        w[k] = 0;
+        for (int b = 0; b < 8; b++) w[k] |= (u64)s[8 * k + b] << (8 * b);
+    }
+    h->v[0] = w[0] & ED51_MASK;
+    h->v[1] = ((w[0] >> 51) | (w[1] << 13)) & ED51_MASK;
+    h->v[2] = ((w[1] >> 38) | (w[2] << 26)) & ED51_MASK;
+    h->v[3] = ((w[2] >> 25) | (w[3] << 39)) & ED51_MASK;
+    h->v[4] = (w[3] >> 12) & ED51_MASK;
+}
+
+/* Fully reduced little-endian encoding of h. */
+DEVICE_FN void fe_tobytes(u8 *s, const fe *f) {
+    u64 t[5];
+    for (int i = 0; i < 5; i++) t[i] = f->v[i];
+    for (int pass = 0; pass < 3; pass++) {
+        for (int i = 0; i < 4; i++) {
+            t[i + 1] += t[i] >> 51;
+            t[i] &= ED51_MASK;
+        }
+        t[0] += 19 * (t[4] >> 51);
+        t[4] &= ED51_MASK;
+    }
+    u64 q = (t[0] + 19) >> 51;
+    for (int i = 1; i < 5; i++) q = (t[i] + q) >> 51;
+    t[0] += 19 * q;
+    for (int i = 0; i < 4; i++) {
+        t[i + 1] += t[i] >> 51;
+        t[i] &= ED51_MASK;
+    }
+    t[4] &= ED51_MASK;
+    u64 w[4];
+    w[0] = t[0] | (t[1] << 51);
+    w[1] = (t[1] >> 13) | (t[2] << 38);
+    w[2] = (t[2] >> 26) | (t[3] << 25);
+    w[3] = (t[3] >> 39) | (t[4] << 12);
+    for (int k = 0; k < 4; k++)
+        for (int b = 0; b < 8; b++) s[8 * k + b] = (u8)(w[k] >> (8 * b));
+}
+
+#else /* radix 2^25.5 */
+typedef struct { i32 v[10]; } fe;
+
 
 DEVICE_FN void fe_0(fe *h) { for (int i = 0; i < 10; i++) h->v[i] = 0; }
 DEVICE_FN void fe_1(fe *h) { fe_0(h); h->v[0] = 1; }
@@ -54,40 +211,109 @@ DEVICE_FN void fe_reduce_wide(fe *h, i64 *t) {
 /* h = f * g: schoolbook in 64-bit, odd x odd limb products doubled (radix 2^25.5), x 2^255 folded as 19. */
 DEVICE_FN void fe_mul(fe *h, const fe *f, const fe *g) {
     i64 t[19];
-    #pragma unroll
+#pragma unroll
     for (int k = 0; k < 19; k++) t[k] = 0;
-    #pragma unroll
+#pragma unroll
     for (int i = 0; i < 10; i++) {
         i64 fi = f->v[i];
         i64 fi2 = (i & 1) ? 2 * fi : fi;
-        #pragma unroll
+    #pragma unroll
         for (int j = 0; j < 10; j++) {
             t[i + j] += ((j & 1) ? fi2 : fi) * (i64)g->v[j];
         }
     }
-    #pragma unroll
+#pragma unroll
     for (int k = 0; k < 9; k++) t[k] += 19 * t[k + 10];
     fe_reduce_wide(h, t);
 }
 
 DEVICE_FN void fe_sq(fe *h, const fe *f) {
     i64 t[19];
-    #pragma unroll
+#pragma unroll
     for (int k = 0; k < 19; k++) t[k] = 0;
-    #pragma unroll
+#pragma unroll
     for (int i = 0; i < 10; i++) {
         i64 fi = f->v[i];
         i64 fi2 = (i & 1) ? 2 * fi : fi;
         t[2 * i] += ((i & 1) ? fi2 : fi) * fi;
-        #pragma unroll
+    #pragma unroll
         for (int j = i + 1; j < 10; j++) {
             t[i + j] += 2 * ((j & 1) ? fi2 : fi) * (i64)f->v[j];
         }
     }
-    #pragma unroll
+#pragma unroll
     for (int k = 0; k < 9; k++) t[k] += 19 * t[k + 10];
     fe_reduce_wide(h, t);
 }
+
+/* Load the low 255 bits of a little-endian encoding (the sign bit is ignored). */
+DEVICE_FN void fe_frombytes(fe *h, const u8 *s) {
+    int shift = 0;
+#pragma unroll
+    for (int i = 0; i < 10; i++) {
+        int bits = (i & 1) ? 25 : 26;
+        u64 word = 0;
+        int byte = shift >> 3;
+        for (int k = 0; k < 5 && byte + k < 32; k++) word |= (u64)s[byte + k] << (8 * k);
+        h->v[i] = (i32)((word >> (shift & 7)) & (((u64)1 << bits) - 1));
+        shift += bits;
+    }
+    h->v[9] &= (1 << 25) - 1;  /* bit 255 is the sign of x */
+}
+
+/* Fully reduced little-endian encoding of h. */
+DEVICE_FN void fe_tobytes(u8 *s, const fe *f) {
+    i64 t[10];
+#pragma unroll
+    for (int i = 0; i < 10; i++) t[i] = f->v[i];
+    /* floor carries (three passes make every limb non-negative and the value < 2^255) */
+#pragma unroll
+    for (int pass = 0; pass < 3; pass++) {
+    #pragma unroll
+        for (int i = 0; i < 9; i++) {
+            int bits = (i & 1) ? 25 : 26;
+            i64 c = t[i] >> bits;
+            t[i + 1] += c;
+            t[i] -= c * ((i64)1 << bits);
+        }
+        i64 c = t[9] >> 25;
+        t[9] -= c * ((i64)1 << 25);
+        t[0] += 19 * c;
+    }
+    /* subtract p once if value >= p: q = 1 exactly when value + 19 >= 2^255 */
+    i64 q = (t[0] + 19) >> 26;
+#pragma unroll
+    for (int i = 1; i < 10; i++) q = (t[i] + q) >> ((i & 1) ? 25 : 26);
+    t[0] += 19 * q;
+#pragma unroll
+    for (int i = 0; i < 9; i++) {
+        int bits = (i & 1) ? 25 : 26;
+        i64 c = t[i] >> bits;
+        t[i + 1] += c;
+        t[i] -= c * ((i64)1 << bits);
+    }
+    t[9] &= ((i64)1 << 25) - 1;
+    u64 acc = 0;
+    int have = 0, out = 0;
+#pragma unroll
+    for (int i = 0; i < 10; i++) {
+        acc |= (u64)t[i] << have;
+        have += (i & 1) ? 25 : 26;
+        while (have >= 8) {
+            s[out++] = (u8)(acc & 0xFF);
+            acc >>= 8;
+            have -= 8;
+        }
+    }
+    if (out < 32) s[out] = (u8)acc;  /* 255 bits: the last 7 */
+}
+
+DEVICE_FN void fe_base(fe *h, int index, int component) {
+#pragma unroll
+    for (int i = 0; i < 10; i++) h->v[i] = ED_BASE[index][component][i];
+}
+
+#endif /* ED25519_FE51 */
 
 DEVICE_FN void fe_sqn(fe *h, const fe *f, int n) {
     fe_sq(h, f);
@@ -148,68 +374,6 @@ DEVICE_FN void fe_pow22523(fe *out, const fe *z) {
     fe_mul(out, &t0, z);
 }
 
-/* Load the low 255 bits of a little-endian encoding (the sign bit is ignored). */
-DEVICE_FN void fe_frombytes(fe *h, const u8 *s) {
-    int shift = 0;
-    #pragma unroll
-    for (int i = 0; i < 10; i++) {
-        int bits = (i & 1) ? 25 : 26;
-        u64 word = 0;
-        int byte = shift >> 3;
-        for (int k = 0; k < 5 && byte + k < 32; k++) word |= (u64)s[byte + k] << (8 * k);
-        h->v[i] = (i32)((word >> (shift & 7)) & (((u64)1 << bits) - 1));
-        shift += bits;
-    }
-    h->v[9] &= (1 << 25) - 1;  /* bit 255 is the sign of x */
-}
-
-/* Fully reduced little-endian encoding of h. */
-DEVICE_FN void fe_tobytes(u8 *s, const fe *f) {
-    i64 t[10];
-    #pragma unroll
-    for (int i = 0; i < 10; i++) t[i] = f->v[i];
-    /* floor carries (three passes make every limb non-negative and the value < 2^255) */
-    #pragma unroll
-    for (int pass = 0; pass < 3; pass++) {
-        #pragma unroll
-        for (int i = 0; i < 9; i++) {
-            int bits = (i & 1) ? 25 : 26;
-            i64 c = t[i] >> bits;
-            t[i + 1] += c;
-            t[i] -= c * ((i64)1 << bits);
-        }
-        i64 c = t[9] >> 25;
-        t[9] -= c * ((i64)1 << 25);
-        t[0] += 19 * c;
-    }
-    /* subtract p once if value >= p: q = 1 exactly when value + 19 >= 2^255 */
-    i64 q = (t[0] + 19) >> 26;
-    #pragma unroll
-    for (int i = 1; i < 10; i++) q = (t[i] + q) >> ((i & 1) ? 25 : 26);
-    t[0] += 19 * q;
-    #pragma unroll
-    for (int i = 0; i < 9; i++) {
-        int bits = (i & 1) ? 25 : 26;
-        i64 c = t[i] >> bits;
-        t[i + 1] += c;
-        t[i] -= c * ((i64)1 << bits);
-    }
-    t[9] &= ((i64)1 << 25) - 1;
-    u64 acc = 0;
-    int have = 0, out = 0;
-    #pragma unroll
-    for (int i = 0; i < 10; i++) {
-        acc |= (u64)t[i] << have;
-        have += (i & 1) ? 25 : 26;
-        while (have >= 8) {
-            s[out++] = (u8)(acc & 0xFF);
-            acc >>= 8;
-            have -= 8;
-        }
-    }
-    if (out < 32) s[out] = (u8)acc;  /* 255 bits: the last 7 */
-}
-
 DEVICE_FN int fe_isnonzero(const fe *f) {
     u8 s[32];
     fe_tobytes(s, f);
@@ -225,6 +389,13 @@ DEVICE_FN int fe_isnegative(const fe *f) {
 }
 
 /* ---- group arithmetic (ref10 formulas) ---- */
+
+typedef struct { fe X, Y, Z; } ge_p2;
+typedef struct { fe X, Y, Z, T; } ge_p3;
+typedef struct { fe X, Y, Z, T; } ge_p1p1;
+typedef struct { fe yplusx, yminusx, xy2d; } ge_precomp;
+typedef struct { fe YplusX, YminusX, Z, T2d; } ge_cached;
+
 
 DEVICE_FN void ge_p3_0(ge_p3 *h) { fe_0(&h->X); fe_1(&h->Y); fe_1(&h->Z); fe_0(&h->T); }
 DEVICE_FN void ge_p2_0(ge_p2 *h) { fe_0(&h->X); fe_1(&h->Y); fe_1(&h->Z); }
@@ -297,12 +468,9 @@ DEVICE_FN void ge_add_cached(ge_p1p1 *r, const ge_p3 *p, const ge_cached *q, int
 /* r = p + q (sign = +1) or p - q (sign = -1), q = ED_BASE[index] (precomputed, affine). */
 DEVICE_FN void ge_add_base(ge_p1p1 *r, const ge_p3 *p, int index, int sign) {
     fe t0, qp, qm, qt;
-    #pragma unroll
-    for (int i = 0; i < 10; i++) {
-        qp.v[i] = ED_BASE[index][0][i];
-        qm.v[i] = ED_BASE[index][1][i];
-        qt.v[i] = ED_BASE[index][2][i];
-    }
+    fe_base(&qp, index, 0);
+    fe_base(&qm, index, 1);
+    fe_base(&qt, index, 2);
     fe_add(&r->X, &p->Y, &p->X);
     fe_sub(&r->Y, &p->Y, &p->X);
     fe_mul(&r->Z, &r->X, sign > 0 ? &qp : &qm);

@@ -24,6 +24,12 @@ def limbs(x: int) -> tuple[int, ...]:
     return tuple((x >> s) & ((1 << b) - 1) for s, b in zip(LIMB_SHIFT, LIMB_BITS))
 
 
+def limbs51(x: int) -> tuple[int, ...]:
+    """x mod p as five 51-bit limbs (radix 2^51: the CPU layout of the OpenCL kernel, 128-bit products)."""
+    x %= ref.P
+    return tuple((x >> (51 * i)) & ((1 << 51) - 1) for i in range(5))
+
+
 def from_limbs(v) -> int:
     """The integer ten (possibly signed, unreduced) limbs stand for, mod p."""
     return sum(int(x) << s for x, s in zip(v, LIMB_SHIFT)) % ref.P
@@ -67,6 +73,8 @@ def header_text() -> str:
              "#ifndef KERNELS_ED25519_TABLE_H", "#define KERNELS_ED25519_TABLE_H", ""]
     for name, value in (("ED_D", FE_D), ("ED_D2", FE_D2), ("ED_SQRTM1", FE_SQRTM1)):
         lines.append(f"CONSTANT i32 {name}[10] = {_c_list(value)};")
+    for name, value in (("ED51_D", limbs51(ref.D)), ("ED51_D2", limbs51(2 * ref.D)), ("ED51_SQRTM1", limbs51(ref.SQRT_M1))):
+        lines.append(f"CONSTANT u64 {name}[5] = {_c_list(value)};")
     lines.append(f"CONSTANT u8 ED_L[32] = {_c_list(L_BYTES)};")
     lines.append("/* libsodium ge25519_has_small_order block list (y, sign bit ignored) */")
     lines.append(f"CONSTANT u8 ED_SMALL_ORDER[{len(SMALL_ORDER)}][32] = {{")
@@ -76,6 +84,10 @@ def header_text() -> str:
     lines.append(f"CONSTANT i32 ED_BASE[{BASE_TABLE_SIZE}][3][10] = {{")
     for entry in BASE_TABLE:
         lines.append("  {" + ", ".join(_c_list(fe) for fe in entry) + "},")
+    lines.append("};")
+    lines.append(f"CONSTANT u64 ED51_BASE[{BASE_TABLE_SIZE}][3][5] = {{")
+    for entry in BASE_TABLE:
+        lines.append("  {" + ", ".join(_c_list(limbs51(from_limbs(fe))) for fe in entry) + "},")
     lines += ["};", "", "#endif", ""]
     return "\n".join(lines)
 
