@@ -194,3 +194,39 @@ def ed25519_target(count: int = 2048, size: int = MESSAGE_BYTES, min_seconds: fl
 
 
 TARGETS = {OPERATION: ed25519_target}
+
+
+def target_count(profile: str) -> int:
+    """Signatures in the target check: the issue's 2 048, or 256 for smoke runs."""
+    return 256 if profile == "smoke" else 2048
+
+
+def trace_summary(profile: str, seed: int = 0) -> dict:
+    """Hit rate of the cache on the profile's trace (it does not depend on the backend), checks and messages."""
+    trace = workloads.ingress_signature_trace(TRACE_MESSAGES[profile], seed=seed)
+    cache = VerificationCache()
+    result = replay(trace, "library", cache)
+    assert result["verdicts_match_trace"], "the trace's expected verdicts disagree with libsodium"
+    return {"hit_rate": result["hit_rate"], "checks": result["checks"], "messages": TRACE_MESSAGES[profile],
+            "cache_entries": result["cache_entries"]}
+
+
+def correctness_batch(seed: int = 0) -> tuple[list, list, list]:
+    """Valid signatures, each kind of bad one (flipped bit in R, S, A, M; wrong lengths) and the Wycheproof-style
+    edge cases from reference's rules: the batch every backend must judge exactly like libsodium."""
+    keys, msgs, sigs = signed_batch(24, MESSAGE_BYTES, seed)
+    for i in range(4, 20):
+        part, bit = i % 4, (7 * i) % 256
+        if part == 0:
+            sigs[i] = sigs[i][:bit // 8] + bytes([sigs[i][bit // 8] ^ (1 << bit % 8)]) + sigs[i][bit // 8 + 1:]
+        elif part == 1:
+            j = 32 + bit // 8
+            sigs[i] = sigs[i][:j] + bytes([sigs[i][j] ^ (1 << bit % 8)]) + sigs[i][j + 1:]
+        elif part == 2:
+            keys[i] = keys[i][:bit // 8] + bytes([keys[i][bit // 8] ^ (1 << bit % 8)]) + keys[i][bit // 8 + 1:]
+        else:
+            msgs[i] = msgs[i][:5] + bytes([msgs[i][5] ^ 1]) + msgs[i][6:]
+    keys[20], sigs[21] = keys[20][:31], sigs[21] + b"\x00"
+    keys[22] = bytes(32)  # y = 0: small order
+    sigs[23] = sigs[23][:32] + bytes([0xFF] * 32)  # S >= L
+    return keys, msgs, sigs
