@@ -1,20 +1,45 @@
-"""Ed25519 verification for Numba, written once and compiled twice: ``build(njit)`` for the CPU kernel
-(numba_cpu.py) and ``build(cuda.jit(device=True))`` for the GPU kernel (numba_cuda.py).
+"""Ed25519 verification for Numba, written once and compiled twice: ``build(njit, radix51=True)`` for the
+CPU kernel (numba_cpu.py) and ``build(cuda.jit(device=True))`` for the GPU kernel (numba_cuda.py).
 
-Same algorithm and layout as the C core (kernels/common/ed25519.h): ten signed limbs in radix 2^25.5 held
-in int64, field elements as 10-tuples (registers, no allocation), ref10's formulas and signed sliding
-windows; scratch arrays (window digits, the table of odd multiples of A) come from the caller, because a
+Same algorithm as the C core (kernels/common/ed25519.h), with its two field layouts: radix 2^25.5 (ten signed
+limbs in int64, the GPU layout) and radix 2^51 (five uint64 limbs, 128-bit products through an LLVM i128
+intrinsic: the CPU layout, as libsodium's). Field elements are tuples (registers, no allocation); ref10's
+formulas and signed sliding windows; scratch arrays (window digits, the table of odd multiples of A) come from the caller, because a
 CUDA kernel allocates them with cuda.local.array and a CPU kernel with np.empty.
 """
 from __future__ import annotations
 
 from types import SimpleNamespace
 
-from numba import int64
+import numpy as np
+from llvmlite import ir
+from numba import int64, types, uint64
+from numba.extending import intrinsic
+
+# uint64 constants for the radix-2^51 layout (typed, so Numba never mixes uint64 with int64 into float64)
+U0, U1, U2, U12, U13, U19, U25, U26, U38, U39, U51 = (np.uint64(v) for v in (0, 1, 2, 12, 13, 19, 25, 26, 38, 39, 51))
+MASK51 = np.uint64((1 << 51) - 1)
+TWO_P0, TWO_P = np.uint64(0xFFFFFFFFFFFDA), np.uint64(0xFFFFFFFFFFFFE)  # 2p in radix 2^51 (libsodium fe51 sub)
 
 
-def build(jit) -> SimpleNamespace:
-    """Compile every function with `jit` (njit or cuda.jit(device=True)); returns them by name."""
+@intrinsic
+def mac128(typingctx, lo, hi, a, b):
+    """(lo, hi) + a * b as a 128-bit number: one 64 x 64 -> 128-bit multiply (LLVM i128), CPU only."""
+    sig = types.UniTuple(types.uint64, 2)(types.uint64, types.uint64, types.uint64, types.uint64)
+
+    def codegen(context, builder, signature, args):
+        i64, i128 = ir.IntType(64), ir.IntType(128)
+        lo_, hi_, a_, b_ = args
+        acc = builder.or_(builder.shl(builder.zext(hi_, i128), ir.Constant(i128, 64)), builder.zext(lo_, i128))
+        acc = builder.add(acc, builder.mul(builder.zext(a_, i128), builder.zext(b_, i128)))
+        out = (builder.trunc(acc, i64), builder.trunc(builder.lshr(acc, ir.Constant(i128, 64)), i64))
+        return context.make_tuple(builder, signature.return_type, out)
+
+    return sig, codegen
+
+
+def field_25(jit) -> SimpleNamespace:
+    """Radix 2^25.5 in int64 10-tuples (ref10's layout, the one the GPU kernels use)."""
 
     @jit
     def carry(t0, t1, t2, t3, t4, t5, t6, t7, t8, t9):
@@ -101,64 +126,6 @@ def build(jit) -> SimpleNamespace:
     @jit
     def fe_neg(f):
         return (-f[0], -f[1], -f[2], -f[3], -f[4], -f[5], -f[6], -f[7], -f[8], -f[9])
-
-    @jit
-    def fe_sqn(f, n):
-        for _ in range(n):
-            f = fe_sq(f)
-        return f
-
-    @jit
-    def fe_invert(z):
-        """z^(p-2), ref10's addition chain."""
-        t0 = fe_sq(z)
-        t1 = fe_sqn(t0, 2)
-        t1 = fe_mul(z, t1)
-        t0 = fe_mul(t0, t1)
-        t2 = fe_sq(t0)
-        t1 = fe_mul(t1, t2)
-        t2 = fe_sqn(t1, 5)
-        t1 = fe_mul(t2, t1)
-        t2 = fe_sqn(t1, 10)
-        t2 = fe_mul(t2, t1)
-        t3 = fe_sqn(t2, 20)
-        t2 = fe_mul(t3, t2)
-        t2 = fe_sqn(t2, 10)
-        t1 = fe_mul(t2, t1)
-        t2 = fe_sqn(t1, 50)
-        t2 = fe_mul(t2, t1)
-        t3 = fe_sqn(t2, 100)
-        t2 = fe_mul(t3, t2)
-        t2 = fe_sqn(t2, 50)
-        t1 = fe_mul(t2, t1)
-        t1 = fe_sqn(t1, 5)
-        return fe_mul(t1, t0)
-
-    @jit
-    def fe_pow22523(z):
-        """z^((p-5)/8), ref10's addition chain."""
-        t0 = fe_sq(z)
-        t1 = fe_sqn(t0, 2)
-        t1 = fe_mul(z, t1)
-        t0 = fe_mul(t0, t1)
-        t0 = fe_sq(t0)
-        t0 = fe_mul(t1, t0)
-        t1 = fe_sqn(t0, 5)
-        t0 = fe_mul(t1, t0)
-        t1 = fe_sqn(t0, 10)
-        t1 = fe_mul(t1, t0)
-        t2 = fe_sqn(t1, 20)
-        t1 = fe_mul(t2, t1)
-        t1 = fe_sqn(t1, 10)
-        t0 = fe_mul(t1, t0)
-        t1 = fe_sqn(t0, 50)
-        t1 = fe_mul(t1, t0)
-        t2 = fe_sqn(t1, 100)
-        t1 = fe_mul(t2, t1)
-        t1 = fe_sqn(t1, 50)
-        t0 = fe_mul(t1, t0)
-        t0 = fe_sqn(t0, 2)
-        return fe_mul(t0, z)
 
     @jit
     def limb(b, shift, bits):
@@ -253,15 +220,6 @@ def build(jit) -> SimpleNamespace:
         return (t0, t1, t2, t3, t4, t5, t6, t7, t8, t9)
 
     @jit
-    def fe_iszero(f):
-        c = fe_canonical(f)
-        return (c[0] | c[1] | c[2] | c[3] | c[4] | c[5] | c[6] | c[7] | c[8] | c[9]) == 0
-
-    @jit
-    def fe_isnegative(f):
-        return fe_canonical(f)[0] & 1
-
-    @jit
     def fe_load(arr, i, j):
         return (arr[i, j, 0], arr[i, j, 1], arr[i, j, 2], arr[i, j, 3], arr[i, j, 4], arr[i, j, 5], arr[i, j, 6], arr[i, j, 7], arr[i, j, 8], arr[i, j, 9])
 
@@ -277,6 +235,260 @@ def build(jit) -> SimpleNamespace:
         arr[i, j, 7] = f[7]
         arr[i, j, 8] = f[8]
         arr[i, j, 9] = f[9]
+
+    @jit
+    def fe_zero():
+        return (int64(0), int64(0), int64(0), int64(0), int64(0), int64(0), int64(0), int64(0), int64(0), int64(0))
+
+    @jit
+    def fe_one():
+        return (int64(1), int64(0), int64(0), int64(0), int64(0), int64(0), int64(0), int64(0), int64(0), int64(0))
+
+    return SimpleNamespace(fe_mul=fe_mul, fe_sq=fe_sq, fe_add=fe_add, fe_sub=fe_sub, fe_neg=fe_neg,
+                           fe_frombytes=fe_frombytes, fe_canonical=fe_canonical, fe_load=fe_load, fe_store=fe_store,
+                           fe_zero=fe_zero, fe_one=fe_one)
+
+
+def field_51(jit) -> SimpleNamespace:
+    """Radix 2^51 in uint64 5-tuples with 128-bit products (libsodium's fe_51 layout; CPU only: `mac128`)."""
+
+    @jit
+    def carry_wide(r0l, r0h, r1l, r1h, r2l, r2h, r3l, r3h, r4l, r4h):
+        """Five 128-bit column sums (lo, hi) to limbs below 2^51 (h1 slightly above); 2^255 folds as 19."""
+        h0 = r0l & MASK51
+        r1l, r1h = mac128(r1l, r1h, (r0l >> U51) | (r0h << U13), U1)
+        h1 = r1l & MASK51
+        r2l, r2h = mac128(r2l, r2h, (r1l >> U51) | (r1h << U13), U1)
+        h2 = r2l & MASK51
+        r3l, r3h = mac128(r3l, r3h, (r2l >> U51) | (r2h << U13), U1)
+        h3 = r3l & MASK51
+        r4l, r4h = mac128(r4l, r4h, (r3l >> U51) | (r3h << U13), U1)
+        h4 = r4l & MASK51
+        tl, th = mac128(h0, U0, (r4l >> U51) | (r4h << U13), U19)  # 19 x carry can pass 2^64
+        return (tl & MASK51, h1 + ((tl >> U51) | (th << U13)), h2, h3, h4)
+
+    @jit
+    def fe_mul(f, g):
+        f0, f1, f2, f3, f4 = f
+        g0, g1, g2, g3, g4 = g
+        g1_19, g2_19, g3_19, g4_19 = U19 * g1, U19 * g2, U19 * g3, U19 * g4
+        r0l, r0h = mac128(U0, U0, f0, g0)
+        r0l, r0h = mac128(r0l, r0h, f1, g4_19)
+        r0l, r0h = mac128(r0l, r0h, f2, g3_19)
+        r0l, r0h = mac128(r0l, r0h, f3, g2_19)
+        r0l, r0h = mac128(r0l, r0h, f4, g1_19)
+        r1l, r1h = mac128(U0, U0, f0, g1)
+        r1l, r1h = mac128(r1l, r1h, f1, g0)
+        r1l, r1h = mac128(r1l, r1h, f2, g4_19)
+        r1l, r1h = mac128(r1l, r1h, f3, g3_19)
+        r1l, r1h = mac128(r1l, r1h, f4, g2_19)
+        r2l, r2h = mac128(U0, U0, f0, g2)
+        r2l, r2h = mac128(r2l, r2h, f1, g1)
+        r2l, r2h = mac128(r2l, r2h, f2, g0)
+        r2l, r2h = mac128(r2l, r2h, f3, g4_19)
+        r2l, r2h = mac128(r2l, r2h, f4, g3_19)
+        r3l, r3h = mac128(U0, U0, f0, g3)
+        r3l, r3h = mac128(r3l, r3h, f1, g2)
+        r3l, r3h = mac128(r3l, r3h, f2, g1)
+        r3l, r3h = mac128(r3l, r3h, f3, g0)
+        r3l, r3h = mac128(r3l, r3h, f4, g4_19)
+        r4l, r4h = mac128(U0, U0, f0, g4)
+        r4l, r4h = mac128(r4l, r4h, f1, g3)
+        r4l, r4h = mac128(r4l, r4h, f2, g2)
+        r4l, r4h = mac128(r4l, r4h, f3, g1)
+        r4l, r4h = mac128(r4l, r4h, f4, g0)
+        return carry_wide(r0l, r0h, r1l, r1h, r2l, r2h, r3l, r3h, r4l, r4h)
+
+    @jit
+    def fe_sq(f):
+        f0, f1, f2, f3, f4 = f
+        f0_2, f1_2 = U2 * f0, U2 * f1
+        f1_38, f2_38, f3_38, f3_19, f4_19 = U38 * f1, U38 * f2, U38 * f3, U19 * f3, U19 * f4
+        r0l, r0h = mac128(U0, U0, f0, f0)
+        r0l, r0h = mac128(r0l, r0h, f1_38, f4)
+        r0l, r0h = mac128(r0l, r0h, f2_38, f3)
+        r1l, r1h = mac128(U0, U0, f0_2, f1)
+        r1l, r1h = mac128(r1l, r1h, f2_38, f4)
+        r1l, r1h = mac128(r1l, r1h, f3_19, f3)
+        r2l, r2h = mac128(U0, U0, f0_2, f2)
+        r2l, r2h = mac128(r2l, r2h, f1, f1)
+        r2l, r2h = mac128(r2l, r2h, f3_38, f4)
+        r3l, r3h = mac128(U0, U0, f0_2, f3)
+        r3l, r3h = mac128(r3l, r3h, f1_2, f2)
+        r3l, r3h = mac128(r3l, r3h, f4_19, f4)
+        r4l, r4h = mac128(U0, U0, f0_2, f4)
+        r4l, r4h = mac128(r4l, r4h, f1_2, f3)
+        r4l, r4h = mac128(r4l, r4h, f2, f2)
+        return carry_wide(r0l, r0h, r1l, r1h, r2l, r2h, r3l, r3h, r4l, r4h)
+
+    @jit
+    def fe_add(f, g):
+        return (f[0] + g[0], f[1] + g[1], f[2] + g[2], f[3] + g[3], f[4] + g[4])
+
+    @jit
+    def fe_sub(f, g):
+        """f + 2p - g, g carried first so no limb goes negative (libsodium fe51 sub)."""
+        g0, g1, g2, g3, g4 = g
+        g1 += g0 >> U51
+        g0 &= MASK51
+        g2 += g1 >> U51
+        g1 &= MASK51
+        g3 += g2 >> U51
+        g2 &= MASK51
+        g4 += g3 >> U51
+        g3 &= MASK51
+        g0 += U19 * (g4 >> U51)
+        g4 &= MASK51
+        return (f[0] + TWO_P0 - g0, f[1] + TWO_P - g1, f[2] + TWO_P - g2, f[3] + TWO_P - g3, f[4] + TWO_P - g4)
+
+    @jit
+    def fe_zero():
+        return (U0, U0, U0, U0, U0)
+
+    @jit
+    def fe_one():
+        return (U1, U0, U0, U0, U0)
+
+    @jit
+    def fe_neg(f):
+        return fe_sub(fe_zero(), f)
+
+    @jit
+    def word(b, k):
+        w = U0
+        for i in range(8):
+            w |= uint64(b[8 * k + i]) << uint64(8 * i)
+        return w
+
+    @jit
+    def fe_frombytes(b):
+        """The low 255 bits of a 32-byte encoding (sign bit ignored) as limbs."""
+        w0, w1, w2, w3 = word(b, 0), word(b, 1), word(b, 2), word(b, 3)
+        return (w0 & MASK51, ((w0 >> U51) | (w1 << U13)) & MASK51, ((w1 >> U38) | (w2 << U26)) & MASK51,
+                ((w2 >> U25) | (w3 << U39)) & MASK51, (w3 >> U12) & MASK51)
+
+    @jit
+    def fe_canonical(f):
+        """The unique limbs of f mod p, each below 2^51, value < p."""
+        t0, t1, t2, t3, t4 = f
+        for _ in range(3):
+            t1 += t0 >> U51
+            t0 &= MASK51
+            t2 += t1 >> U51
+            t1 &= MASK51
+            t3 += t2 >> U51
+            t2 &= MASK51
+            t4 += t3 >> U51
+            t3 &= MASK51
+            t0 += U19 * (t4 >> U51)
+            t4 &= MASK51
+        q = (t0 + U19) >> U51
+        q = (t1 + q) >> U51
+        q = (t2 + q) >> U51
+        q = (t3 + q) >> U51
+        q = (t4 + q) >> U51
+        t0 += U19 * q
+        t1 += t0 >> U51
+        t0 &= MASK51
+        t2 += t1 >> U51
+        t1 &= MASK51
+        t3 += t2 >> U51
+        t2 &= MASK51
+        t4 += t3 >> U51
+        t3 &= MASK51
+        t4 &= MASK51
+        return (t0, t1, t2, t3, t4)
+
+    @jit
+    def fe_load(arr, i, j):
+        return (arr[i, j, 0], arr[i, j, 1], arr[i, j, 2], arr[i, j, 3], arr[i, j, 4])
+
+    @jit
+    def fe_store(arr, i, j, f):
+        arr[i, j, 0] = f[0]
+        arr[i, j, 1] = f[1]
+        arr[i, j, 2] = f[2]
+        arr[i, j, 3] = f[3]
+        arr[i, j, 4] = f[4]
+
+    return SimpleNamespace(fe_mul=fe_mul, fe_sq=fe_sq, fe_add=fe_add, fe_sub=fe_sub, fe_neg=fe_neg,
+                           fe_frombytes=fe_frombytes, fe_canonical=fe_canonical, fe_load=fe_load, fe_store=fe_store,
+                           fe_zero=fe_zero, fe_one=fe_one)
+
+
+def build(jit, radix51: bool = False) -> SimpleNamespace:
+    """Compile every function with `jit` (njit or cuda.jit(device=True)); returns them by name. radix51: the
+    CPU field layout with 128-bit products (njit only); otherwise radix 2^25.5 (GPUs)."""
+    field = field_51(jit) if radix51 else field_25(jit)
+    fe_mul, fe_sq, fe_add, fe_sub, fe_neg = field.fe_mul, field.fe_sq, field.fe_add, field.fe_sub, field.fe_neg
+    fe_frombytes, fe_canonical, fe_load, fe_store = field.fe_frombytes, field.fe_canonical, field.fe_load, field.fe_store
+    fe_zero, fe_one = field.fe_zero, field.fe_one
+
+    @jit
+    def fe_sqn(f, n):
+        for _ in range(n):
+            f = fe_sq(f)
+        return f
+
+    @jit
+    def fe_invert(z):
+        """z^(p-2), ref10's addition chain."""
+        t0 = fe_sq(z)
+        t1 = fe_sqn(t0, 2)
+        t1 = fe_mul(z, t1)
+        t0 = fe_mul(t0, t1)
+        t2 = fe_sq(t0)
+        t1 = fe_mul(t1, t2)
+        t2 = fe_sqn(t1, 5)
+        t1 = fe_mul(t2, t1)
+        t2 = fe_sqn(t1, 10)
+        t2 = fe_mul(t2, t1)
+        t3 = fe_sqn(t2, 20)
+        t2 = fe_mul(t3, t2)
+        t2 = fe_sqn(t2, 10)
+        t1 = fe_mul(t2, t1)
+        t2 = fe_sqn(t1, 50)
+        t2 = fe_mul(t2, t1)
+        t3 = fe_sqn(t2, 100)
+        t2 = fe_mul(t3, t2)
+        t2 = fe_sqn(t2, 50)
+        t1 = fe_mul(t2, t1)
+        t1 = fe_sqn(t1, 5)
+        return fe_mul(t1, t0)
+
+    @jit
+    def fe_pow22523(z):
+        """z^((p-5)/8), ref10's addition chain."""
+        t0 = fe_sq(z)
+        t1 = fe_sqn(t0, 2)
+        t1 = fe_mul(z, t1)
+        t0 = fe_mul(t0, t1)
+        t0 = fe_sq(t0)
+        t0 = fe_mul(t1, t0)
+        t1 = fe_sqn(t0, 5)
+        t0 = fe_mul(t1, t0)
+        t1 = fe_sqn(t0, 10)
+        t1 = fe_mul(t1, t0)
+        t2 = fe_sqn(t1, 20)
+        t1 = fe_mul(t2, t1)
+        t1 = fe_sqn(t1, 10)
+        t0 = fe_mul(t1, t0)
+        t1 = fe_sqn(t0, 50)
+        t1 = fe_mul(t1, t0)
+        t2 = fe_sqn(t1, 100)
+        t1 = fe_mul(t2, t1)
+        t1 = fe_sqn(t1, 50)
+        t0 = fe_mul(t1, t0)
+        t0 = fe_sqn(t0, 2)
+        return fe_mul(t0, z)
+
+    @jit
+    def fe_iszero(f):
+        return fe_canonical(f) == fe_zero()
+
+    @jit
+    def fe_isnegative(f):
+        return int64(fe_canonical(f)[0] & fe_one()[0])  # the parity of x, in the field's integer type
 
     # ---- group arithmetic, ref10 formulas; points are tuples of field elements ----
 
@@ -429,7 +641,7 @@ def build(jit) -> SimpleNamespace:
         sqrtm1 = fe_load(consts, 0, 2)
         # -A from its encoding (ref10 ge_frombytes_negate_vartime)
         y = fe_frombytes(pk)
-        one = (int64(1), int64(0), int64(0), int64(0), int64(0), int64(0), int64(0), int64(0), int64(0), int64(0))
+        one = fe_one()
         u = fe_sq(y)
         v = fe_add(fe_mul(u, d), one)
         u = fe_sub(u, one)
@@ -453,7 +665,7 @@ def build(jit) -> SimpleNamespace:
             store_cached(ai, i, q, d2)
         slide(slides, 0, h)
         slide(slides, 1, sig[32:])
-        zero = (int64(0), int64(0), int64(0), int64(0), int64(0), int64(0), int64(0), int64(0), int64(0), int64(0))
+        zero = fe_zero()
         r = (zero, one, one)
         i = 255
         while i >= 0 and slides[0, i] == 0 and slides[1, i] == 0:
@@ -475,9 +687,9 @@ def build(jit) -> SimpleNamespace:
         ry = fe_canonical(fe_mul(r[1], zinv))
         rx_negative = fe_isnegative(fe_mul(r[0], zinv))
         expected = fe_frombytes(sig)
-        for k in range(10):
-            if ry[k] != expected[k]:
-                return False
+        if ry != expected:
+            return False
         return rx_negative == (sig[31] >> 7)
 
-    return SimpleNamespace(**{name: fn for name, fn in locals().items() if not name.startswith("_") and name != "jit"})
+    return SimpleNamespace(**{name: fn for name, fn in locals().items()
+                              if not name.startswith("_") and name not in ("jit", "radix51", "field")})

@@ -1,7 +1,8 @@
 """Ed25519 verification in Numba on all CPU cores: one signature per loop iteration, ``prange`` across them.
 
-The field and group code is numba_core.py compiled with ``njit`` (the same source numba_cuda.py compiles
-for the GPU); the limbs stay in registers as tuples.
+The group code is numba_core.py compiled with ``njit`` (the same source numba_cuda.py compiles for the GPU),
+over the CPU field layout: radix 2^51 with 128-bit products (an LLVM i128 intrinsic), libsodium's layout;
+the limbs stay in registers as tuples.
 """
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ from . import tables
 from .numba_core import build
 from .prepare import Prepared
 
-CORE = build(njit(cache=False))
-CONSTS = np.array([[tables.FE_D, tables.FE_D2, tables.FE_SQRTM1]], dtype=np.int64)  # (1, 3, 10)
-BASE = tables.BASE_TABLE.astype(np.int64)  # (8, 3, 10)
+CORE = build(njit, radix51=True)  # the CPU field layout: five 51-bit limbs, 128-bit products
+CONSTS = np.array([[tables.limbs51(tables.ref.D), tables.limbs51(2 * tables.ref.D), tables.limbs51(tables.ref.SQRT_M1)]],
+                  dtype=np.uint64)  # (1, 3, 5)
+BASE = np.array([[tables.limbs51(tables.from_limbs(fe)) for fe in entry] for entry in tables.BASE_TABLE],
+                dtype=np.uint64)  # (8, 3, 5)
 SMALL = tables.SMALL_ORDER.copy()
 L_BYTES = tables.L_BYTES.copy()
 _verify_one = CORE.verify_one
@@ -24,7 +27,7 @@ _verify_one = CORE.verify_one
 def _verify_all(pk, sig, h, consts, base, small, l_bytes, out):
     for i in prange(out.size):
         slides = np.empty((2, 256), np.int8)
-        ai = np.empty((8, 4, 10), np.int64)
+        ai = np.empty((8, 4, 5), np.uint64)
         out[i] = _verify_one(pk[i], sig[i], h[i], consts, base, small, l_bytes, slides, ai)
 
 
