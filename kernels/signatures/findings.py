@@ -133,9 +133,13 @@ def target_markdown(result: dict) -> str:
                          f"{result[f'{backend}_end_to_end_ratio']:.2f}x end to end.")
         elif backend in result:
             parts.append(f"`{backend}`: {result[backend]}.")
-    parts.append("How: the OpenCL kernel on a CPU device uses radix-2^51 field arithmetic with 128-bit products "
-                 "(libsodium's own layout), one signature per work-item, all cores; radix 2^25.5 (the GPU layout) "
-                 "ran at about half that speed per core on this CPU. Neither vectorises field arithmetic across "
-                 "signatures nor batch-verifies: an attempt to run 8 signatures in lock-step in Numba was not "
-                 "vectorised by LLVM (it cannot prove the limb arrays do not alias) and was dropped.")
+    parts.append("How: both CPU kernels use radix-2^51 field arithmetic with 128-bit products, libsodium's own "
+                 "layout on 64-bit CPUs (`__int128` in the C core when OpenCL runs on a CPU device, an LLVM i128 "
+                 "intrinsic in Numba), one signature per work-item or loop iteration, all cores; the GPU layout, "
+                 "radix 2^25.5 with 32-bit limbs, ran at about half that speed per core on this CPU. Neither "
+                 "vectorises field arithmetic across signatures nor batch-verifies (a random linear combination "
+                 "would not reproduce libsodium's per-signature verdicts); an attempt to run 8 signatures in "
+                 "lock-step in Numba stayed scalar (LLVM could not prove the limb arrays do not alias) and was "
+                 "dropped. On this shared 2-core machine the all-core advantage comes and goes with the load of "
+                 "other processes.")
     return " ".join(parts)
