@@ -27,11 +27,5 @@ def backend_params(operation: str, exclude: tuple[str, ...] = ()):
     return params
 
 
-def pytest_configure(config):
-    # Here, not in pyproject.toml: pytest imports a warning category named in the ini file before any conftest
-    # runs, which imported numba before NUMBA_ENABLE_CUDASIM was set and turned the simulator off.
-    config.addinivalue_line("filterwarnings", "ignore::numba.core.errors.NumbaPerformanceWarning")
-
-
 needs_nvcc = pytest.mark.skipif(shutil.which("nvcc") is None, reason="nvcc not on PATH")
 __all__ = ["BACKENDS", "available", "backend_params", "needs_nvcc"]
