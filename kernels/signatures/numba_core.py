@@ -237,6 +237,12 @@ def field_25(jit) -> SimpleNamespace:
         arr[i, j, 9] = f[9]
 
     @jit
+    def fe_same(a, b):
+        """a and b have the same limbs (limb by limb: no tuple comparison, which the CUDA target may lack)."""
+        return ((a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]) | (a[3] ^ b[3]) | (a[4] ^ b[4]) | (a[5] ^ b[5])
+                | (a[6] ^ b[6]) | (a[7] ^ b[7]) | (a[8] ^ b[8]) | (a[9] ^ b[9])) == 0
+
+    @jit
     def fe_zero():
         return (int64(0), int64(0), int64(0), int64(0), int64(0), int64(0), int64(0), int64(0), int64(0), int64(0))
 
@@ -246,7 +252,7 @@ def field_25(jit) -> SimpleNamespace:
 
     return SimpleNamespace(fe_mul=fe_mul, fe_sq=fe_sq, fe_add=fe_add, fe_sub=fe_sub, fe_neg=fe_neg,
                            fe_frombytes=fe_frombytes, fe_canonical=fe_canonical, fe_load=fe_load, fe_store=fe_store,
-                           fe_zero=fe_zero, fe_one=fe_one)
+                           fe_zero=fe_zero, fe_one=fe_one, fe_same=fe_same)
 
 
 def field_51(jit) -> SimpleNamespace:
@@ -342,6 +348,10 @@ def field_51(jit) -> SimpleNamespace:
         return (f[0] + TWO_P0 - g0, f[1] + TWO_P - g1, f[2] + TWO_P - g2, f[3] + TWO_P - g3, f[4] + TWO_P - g4)
 
     @jit
+    def fe_same(a, b):
+        return ((a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]) | (a[3] ^ b[3]) | (a[4] ^ b[4])) == U0
+
+    @jit
     def fe_zero():
         return (U0, U0, U0, U0, U0)
 
@@ -413,7 +423,7 @@ def field_51(jit) -> SimpleNamespace:
 
     return SimpleNamespace(fe_mul=fe_mul, fe_sq=fe_sq, fe_add=fe_add, fe_sub=fe_sub, fe_neg=fe_neg,
                            fe_frombytes=fe_frombytes, fe_canonical=fe_canonical, fe_load=fe_load, fe_store=fe_store,
-                           fe_zero=fe_zero, fe_one=fe_one)
+                           fe_zero=fe_zero, fe_one=fe_one, fe_same=fe_same)
 
 
 def build(jit, radix51: bool = False) -> SimpleNamespace:
@@ -422,7 +432,7 @@ def build(jit, radix51: bool = False) -> SimpleNamespace:
     field = field_51(jit) if radix51 else field_25(jit)
     fe_mul, fe_sq, fe_add, fe_sub, fe_neg = field.fe_mul, field.fe_sq, field.fe_add, field.fe_sub, field.fe_neg
     fe_frombytes, fe_canonical, fe_load, fe_store = field.fe_frombytes, field.fe_canonical, field.fe_load, field.fe_store
-    fe_zero, fe_one = field.fe_zero, field.fe_one
+    fe_zero, fe_one, fe_same = field.fe_zero, field.fe_one, field.fe_same
 
     @jit
     def fe_sqn(f, n):
@@ -484,7 +494,7 @@ def build(jit, radix51: bool = False) -> SimpleNamespace:
 
     @jit
     def fe_iszero(f):
-        return fe_canonical(f) == fe_zero()
+        return fe_same(fe_canonical(f), fe_zero())
 
     @jit
     def fe_isnegative(f):
@@ -687,7 +697,7 @@ def build(jit, radix51: bool = False) -> SimpleNamespace:
         ry = fe_canonical(fe_mul(r[1], zinv))
         rx_negative = fe_isnegative(fe_mul(r[0], zinv))
         expected = fe_frombytes(sig)
-        if ry != expected:
+        if not fe_same(ry, expected):
             return False
         return rx_negative == (sig[31] >> 7)
 
