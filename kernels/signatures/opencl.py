@@ -26,7 +26,8 @@ def compile() -> None:
 
 def local_size(device) -> tuple[int] | None:
     """(1,) on CPU devices: PoCL vectorises work-groups across work-items, which this branchy kernel (sliding
-    windows, early rejections) defeats; measured here 1.0-1.4x faster than PoCL's own choice. GPUs: the driver's."""
+    windows, early rejections) defeats; timed in alternation here, groups of one were 4-10 % faster than
+    PoCL's own choice (a small, noisy difference on a shared machine). GPUs: the driver's choice."""
     import pyopencl as cl
 
     return (1,) if device.type & cl.device_type.CPU else None
