@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from nacl.signing import SigningKey
 
 from conftest import backend_params
+from kernels import devices
 from kernels.signatures import check_batch, ed25519_verify_batch, prepare, tables
 from kernels.signatures import reference as ref
 
@@ -255,7 +256,7 @@ def test_limb_tables_round_trip():
     assert all(max(t) < 2**26 for t in tables.BASE_TABLE.reshape(-1, 10).tolist())
 
 
-@pytest.mark.skipif(__import__("kernels").devices.unavailable_reason("opencl") is not None, reason="no OpenCL device")
+@pytest.mark.skipif(devices.unavailable_reason("opencl") is not None, reason="no OpenCL device")
 @pytest.mark.parametrize("source,options", [("SOURCE", []), ("SOURCE_FE51", []), ("SOURCE_FE51", ["-D", "ED25519_NO_INT128"])],
                          ids=["radix25.5", "radix51-int128", "radix51-mul_hi"])
 def test_every_field_layout_of_the_c_core(source, options):
@@ -263,7 +264,6 @@ def test_every_field_layout_of_the_c_core(source, options):
     whichever this OpenCL device would pick, on Wycheproof and libsodium's rejection paths."""
     import pyopencl as cl
 
-    from kernels import devices
     from kernels.signatures import opencl
 
     queue = devices.opencl_queue()
