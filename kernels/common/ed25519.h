@@ -1,8 +1,11 @@
 /* Ed25519 verification with libsodium's acceptance rules (crypto_sign_verify_detached), one work-item per
  * signature. The shared C core of the OpenCL and CUDA kernels (kernels/signatures/ed25519.{cl,cu}).
  *
- * Field elements: ten signed 32-bit limbs in radix 2^25.5 (26, 25, 26, ... bits), products in 64 bits, as in
- * SUPERCOP ref10 (Bernstein, Duif, Lange, Schwabe, Yang, "High-speed high-security signatures", 2011).
+ * Field elements, two layouts behind one interface (fe_mul, fe_sq, fe_add, fe_sub, fe_frombytes, ...):
+ * - default (GPUs): ten signed 32-bit limbs in radix 2^25.5 (26, 25, 26, ... bits), products in 64 bits, as in
+ *   SUPERCOP ref10 (Bernstein, Duif, Lange, Schwabe, Yang, "High-speed high-security signatures", 2011);
+ * - ED25519_FE51 (CPU devices, ed25519_fe51.cl): five 51-bit limbs in 64-bit words, 128-bit products,
+ *   libsodium's fe_51 layout: a quarter of the multiplications where a 64 x 64 -> 128-bit multiply is cheap.
  * Group: ref10's extended coordinates and formulas; R' = [h](-A) + [S]B by a signed sliding window
  * (width 5, digits odd in -15..15) with the base-point table of kernels/common/ed25519_table.h.
  * h = SHA-512(R || A || M) mod L comes from the host (a separate, timed phase), so inputs are fixed-size.
@@ -11,7 +14,6 @@
 #define KERNELS_ED25519_H
 #include "portable.h"
 #include "ed25519_table.h"
-
 
 /* ---- field arithmetic mod p = 2^255 - 19 ---- */
 #ifdef ED25519_FE51
