@@ -121,6 +121,7 @@ def gpu_checksum_offload(packet_bytes: float, cpu_bytes_per_s: float,
     limit = transfer_bound_items_per_s(b_in, b_out) * packet_bytes
     return {"break_even_batch": n, "pcie_limit_bytes_per_s": limit}
 
+
 ED25519_FIELD_MULS = 3_100  # derived: ~253 doublings x 7 + ~86 window additions x 8 + decompression + inversion
 ED25519_KERNEL_BYTES_IN = 32 + 64 + 32  # public key, signature, h = SHA-512(R || A || M) mod L (host-computed)
 ED25519_ASSUMED_CPU_HZ = 3.0e9  # to turn lib25519's cycle count into a rate (an assumption, stated where used)
