@@ -49,3 +49,9 @@ IC_UPDATE_INSTRUCTIONS = 40e9  # instruction limit of one update message
 # --- networking (Smart-NIC model) ---
 ETHERNET_OVERHEAD_BYTES = 38  # IEEE 802.3 per frame on the wire: preamble+SFD 8, header 14, FCS 4, inter-frame gap 12
 LINE_RATES_BPS = (10e9, 25e9, 100e9)  # common NIC line rates; Gen-2 IC nodes have 2 x 10 Gb/s (IC wiki)
+
+# --- Ed25519 GPU scaling (derived, rough: used only for the notebook's prediction) ---
+GTX1080TI_SMS, GTX1080TI_BOOST_HZ = 28, 1.582e9  # NVIDIA GTX 1080 Ti specifications
+H100_SXM_SMS, H100_SXM_BOOST_HZ = 132, 1.98e9  # NVIDIA H100 SXM5 specifications
+PASCAL_IMAD32_PER_SM_CLK = 32  # Pascal has no full-rate 32-bit IMAD (emulated through XMAD; ~1/4 of 128 lanes), CUDA guide
+HOPPER_IMAD32_PER_SM_CLK = 64  # Volta and newer: 64 INT32 multiply-adds per SM per clock (CUDA programming guide)

@@ -302,3 +302,70 @@ def ingress_messages(count: int, seed: int = 0) -> list[bytes]:
 def principals(count: int, seed: int = 0) -> list[bytes]:
     """`count` self-authenticating principals: 28 random bytes (standing in for SHA-224 of a key) + 0x02."""
     return [m + b"\x02" for m in random_messages(count, PRINCIPAL_BYTES - 1, seed)]
+
+# --- Ed25519 ingress signature trace (issue 3) ----------------------------------------------------------------
+
+# Signed request: the sender key signs "\x0Aic-request" || request_id; each delegation is signed by the key
+# before it over "\x1Aic-request-auth-delegation" || hash_of_map(delegation); up to 20 delegations, 1 to 21
+# verifications per request (IC interface spec, "Authentication"; REFERENCES.md section 1).
+REQUEST_DOMAIN = b"\x0Aic-request"
+DELEGATION_DOMAIN = b"\x1Aic-request-auth-delegation"
+MAX_DELEGATIONS = 20
+# Skewed mix of delegation-chain lengths (assumption, stated in the notebook: most requests come from plain
+# keys or one Internet Identity delegation, a long tail of deeper chains up to the limit of 20).
+DELEGATION_WEIGHTS = {0: 0.45, 1: 0.40, 2: 0.08, 3: 0.03} | {d: 0.04 / 17 for d in range(4, MAX_DELEGATIONS + 1)}
+
+
+def ingress_signature_trace(messages: int = 2_000, sessions: int = 200, per_block: int = 100,
+                            invalid_fraction: float = 0.01, seed: int = 0) -> list[dict]:
+    """Batches of Ed25519 checks as a replica sees them: each ingress message is verified on entry to the
+    pool and again when the block carrying it is validated (REFERENCES.md section 1).
+
+    Messages come from `sessions` user sessions chosen by a Zipf-like law (popular sessions send more);
+    a session has a fixed delegation chain (length drawn from DELEGATION_WEIGHTS), so its delegation
+    signatures repeat across its requests, while the request signature is new each time. A fraction of
+    messages carries a corrupted request signature. Returns [{"stage": "pool" | "block", "block": k,
+    "public_keys", "messages", "signatures": lists of bytes, "valid": list of expected verdicts}] in order.
+    """
+    from nacl.signing import SigningKey
+
+    from .hashing.request_id import request_id
+
+    rng = np.random.default_rng(seed)
+    lengths = rng.choice(list(DELEGATION_WEIGHTS), size=sessions, p=list(DELEGATION_WEIGHTS.values()))
+    chains = []
+    for s in range(sessions):
+        keys = [SigningKey(rng.bytes(32)) for _ in range(int(lengths[s]) + 1)]
+        links = []  # (signer public key, signed message, signature) for each delegation
+        for i in range(1, len(keys)):
+            delegation = {"pubkey": bytes(keys[i].verify_key), "expiration": 1_700_000_000_000_000_000 + s}
+            signed = DELEGATION_DOMAIN + request_id(delegation)
+            links.append((bytes(keys[i - 1].verify_key), signed, keys[i - 1].sign(signed).signature))
+        chains.append((keys[-1], links))
+    popularity = 1.0 / np.arange(1, sessions + 1)
+    chosen = rng.choice(sessions, size=messages, p=popularity / popularity.sum())
+    corrupt = rng.random(messages) < invalid_fraction
+    requests = []
+    for m in range(messages):
+        session_key, links = chains[int(chosen[m])]
+        content = {"request_type": "call", "sender": rng.bytes(29), "canister_id": rng.bytes(10),
+                   "method_name": "transfer", "arg": rng.bytes(int(rng.integers(8, 200))),
+                   "ingress_expiry": 1_700_000_000_000_000_000 + m, "nonce": rng.bytes(8)}
+        signed = REQUEST_DOMAIN + request_id(content)
+        sig = session_key.sign(signed).signature
+        if corrupt[m]:
+            sig = sig[:40] + bytes([sig[40] ^ 1]) + sig[41:]
+        checks = links + [(bytes(session_key.verify_key), signed, sig)]
+        requests.append((checks, [True] * len(links) + [not corrupt[m]]))
+    pools = []
+    for block, start in enumerate(range(0, messages, per_block)):
+        flat = [(c, v) for checks, valid in requests[start:start + per_block] for c, v in zip(checks, valid)]
+        pools.append({"block": block, "public_keys": [c[0] for c, _ in flat], "messages": [c[1] for c, _ in flat],
+                      "signatures": [c[2] for c, _ in flat], "valid": [v for _, v in flat]})
+    batches = []
+    for block, pool in enumerate(pools):  # block k is validated while the messages of block k + 1 arrive
+        batches.append(pool | {"stage": "pool"})
+        if block > 0:
+            batches.append(pools[block - 1] | {"stage": "block"})
+    batches.append(pools[-1] | {"stage": "block"})
+    return batches

@@ -13,6 +13,8 @@
 typedef uchar u8;
 typedef uint u32;
 typedef ulong u64;
+typedef int i32;
+typedef long i64;
 #else /* CUDA */
 #define KERNEL extern "C" __global__
 #define GLOBAL
@@ -23,6 +25,8 @@ typedef ulong u64;
 typedef unsigned char u8;
 typedef unsigned int u32;
 typedef unsigned long long u64;
+typedef int i32;
+typedef long long i64;
 #endif
 
 #endif

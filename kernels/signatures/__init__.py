@@ -1,0 +1,57 @@
+"""Ed25519 batch verification with libsodium's rules on every backend, and a verification cache.
+
+Device backends (``numba_cpu``, ``opencl``, ``numba_cuda``, ``cupy``) take fixed-size inputs: the host
+computes h = SHA-512(R || A || M) mod L with hashlib (``prepare``, timed as the ``pack`` phase) and the
+kernels do everything else (canonical S, small-order and canonical checks, decompression, [S]B - [h]A).
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..hashing.packing import as_bytes, check_messages
+from ..registry import backend_module
+from .prepare import Prepared, prepare
+
+BACKEND_MODULES = {"ed25519_verify": {
+    "reference": "reference",
+    "library": "library",
+    "numba_cpu": "numba_cpu",
+    "opencl": "opencl",
+    "numba_cuda": "numba_cuda",
+    "cupy": "cupy_cuda",
+}}
+PREPARED_INPUT = ("numba_cpu", "opencl", "numba_cuda", "cupy")  # backends that take a Prepared batch
+
+__all__ = ["ed25519_verify_batch", "ed25519_verify_prepared", "prepare", "Prepared", "check_batch"]
+
+
+def check_batch(public_keys: Sequence, messages: Sequence, signatures: Sequence) -> tuple[list, list, list]:
+    """The three sequences as lists of bytes; TypeError for non-bytes-like items, ValueError for unequal lengths."""
+    keys = [k if type(k) is bytes else as_bytes(k) for k in check_messages(public_keys, "public_keys")]
+    msgs = [m if type(m) is bytes else as_bytes(m) for m in check_messages(messages, "messages")]
+    sigs = [s if type(s) is bytes else as_bytes(s) for s in check_messages(signatures, "signatures")]
+    if not len(keys) == len(msgs) == len(sigs):
+        raise ValueError(f"public_keys, messages and signatures must have the same length, got "
+                         f"{len(keys)}, {len(msgs)} and {len(sigs)}")
+    return keys, msgs, sigs
+
+
+def ed25519_verify_batch(public_keys: Sequence, messages: Sequence, signatures: Sequence, *,
+                         backend: str) -> np.ndarray:
+    """Verify every (public key, message, signature) with libsodium's rules: (n,) bool.
+
+    A key that is not 32 bytes or a signature that is not 64 bytes is a False verdict for that element."""
+    module = backend_module("ed25519_verify", backend)
+    keys, msgs, sigs = check_batch(public_keys, messages, signatures)
+    if backend in PREPARED_INPUT:
+        return module.verify_prepared(prepare(keys, msgs, sigs))
+    return module.ed25519_verify_batch(keys, msgs, sigs)
+
+
+def ed25519_verify_prepared(prepared: Prepared, *, backend: str) -> np.ndarray:
+    """Verify a batch whose challenges are already computed (device backends only): (n,) bool."""
+    if backend not in PREPARED_INPUT:
+        raise ValueError(f"backend {backend!r} takes raw batches; use ed25519_verify_batch")
+    return backend_module("ed25519_verify", backend).verify_prepared(prepared)

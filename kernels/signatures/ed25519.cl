@@ -1,0 +1,2 @@
+/* Ed25519 verification kernel for OpenCL: the shared core in kernels/common/ed25519.h. */
+#include "ed25519.h"

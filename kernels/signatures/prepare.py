@@ -1,0 +1,49 @@
+"""Host-side preparation for the Ed25519 kernels: fixed-size arrays and h = SHA-512(R || A || M) mod L.
+
+The hash is done on the host with hashlib (OpenSSL) because messages are ragged (REFERENCES.md section 2:
+the GPU implementations batch SHA-512 separately too); the kernels then see 128 bytes per signature.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from .reference import L, PUBLIC_KEY_BYTES, SIGNATURE_BYTES
+
+
+@dataclass(frozen=True)
+class Prepared:
+    public_keys: np.ndarray  # (n, 32) uint8; zeros where the key had the wrong length
+    signatures: np.ndarray  # (n, 64) uint8; zeros where the signature had the wrong length
+    challenges: np.ndarray  # (n, 32) uint8, h = SHA-512(R || A || M) mod L, little-endian
+    well_formed: np.ndarray  # (n,) bool: key and signature had the right lengths
+
+    @property
+    def count(self) -> int:
+        return int(self.well_formed.size)
+
+    def verdicts(self, kernel_out: np.ndarray) -> np.ndarray:
+        """Kernel output (n,) uint8 -> (n,) bool, False for every malformed element."""
+        return (np.asarray(kernel_out).reshape(-1)[: self.count] != 0) & self.well_formed
+
+
+def prepare(public_keys: list[bytes], messages: list[bytes], signatures: list[bytes]) -> Prepared:
+    """Fixed-size arrays of a checked batch (lists of bytes of equal lengths)."""
+    n = len(public_keys)
+    well_formed = np.fromiter((len(a) == PUBLIC_KEY_BYTES and len(s) == SIGNATURE_BYTES
+                               for a, s in zip(public_keys, signatures)), dtype=bool, count=n)
+    zero_key, zero_sig = bytes(PUBLIC_KEY_BYTES), bytes(SIGNATURE_BYTES)
+    if well_formed.all():
+        keys, sigs = public_keys, signatures
+    else:
+        keys = [a if ok else zero_key for a, ok in zip(public_keys, well_formed)]
+        sigs = [s if ok else zero_sig for s, ok in zip(signatures, well_formed)]
+    sha512 = hashlib.sha512
+    challenges = b"".join([(int.from_bytes(sha512(s[:32] + a + m).digest(), "little") % L).to_bytes(32, "little")
+                           for a, m, s in zip(keys, messages, sigs)])
+    return Prepared(public_keys=np.frombuffer(b"".join(keys), np.uint8).reshape(n, PUBLIC_KEY_BYTES),
+                    signatures=np.frombuffer(b"".join(sigs), np.uint8).reshape(n, SIGNATURE_BYTES),
+                    challenges=np.frombuffer(challenges, np.uint8).reshape(n, 32),
+                    well_formed=well_formed)
