@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..hashing.packing import Packed, as_bytes, check_messages, pack
+from ..packing import Packed, as_bytes, check_messages, pack
 from ..registry import STANDARD_MODULES, backend_module
 from .principal import principal_from_text, principal_to_text
 
@@ -16,24 +16,12 @@ BACKEND_MODULES = {algorithm: CHECKSUM_BACKENDS for algorithm in ALGORITHMS}
 PACKED_INPUT = ("numba_cpu", "opencl", "numba_cuda", "cupy")  # backends that take data + offsets
 
 __all__ = ["ALGORITHMS", "checksum_batch", "checksum_packed", "principal_to_text", "principal_from_text",
-           "as_packed", "pack", "Packed"]
+           "pack", "Packed"]
 
 
 def check_algorithm(algorithm: str) -> None:
     if not isinstance(algorithm, str) or algorithm not in ALGORITHMS:
         raise ValueError(f"unknown algorithm {algorithm!r}; choose one of {', '.join(ALGORITHMS)}")
-
-
-def as_packed(buffers: Sequence) -> Packed:
-    """The batch in packed form; one contiguous buffer is wrapped without a copy (a 64 MiB buffer would
-    otherwise be copied once more than the checksum reads it)."""
-    items = check_messages(buffers, "buffers")
-    if len(items) == 1 and not isinstance(items[0], np.ndarray):
-        view = memoryview(items[0])
-        if view.contiguous:
-            data = np.frombuffer(view.cast("B"), dtype=np.uint8)
-            return Packed(data, np.array([0, data.size], dtype=np.int64))
-    return pack(items)
 
 
 def checksum_batch(algorithm: str, buffers: Sequence, *, backend: str) -> np.ndarray:
@@ -43,7 +31,7 @@ def checksum_batch(algorithm: str, buffers: Sequence, *, backend: str) -> np.nda
     items = check_messages(buffers, "buffers")
     module = backend_module(algorithm, backend)
     if backend in PACKED_INPUT:
-        return module.checksum_packed(algorithm, as_packed(items))
+        return module.checksum_packed(algorithm, pack(items))
     return module.checksum_batch(algorithm, [b if isinstance(b, bytes) else as_bytes(b) for b in items])
 
 

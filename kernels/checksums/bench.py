@@ -13,11 +13,11 @@ import pandas as pd
 
 from .. import devices, models, workloads
 from ..anchors import LINE_RATES_BPS
-from ..hashing.packing import Packed
+from ..packing import Packed, pack
 from ..measure.bench import Case, compile_row, timing_unavailable_reason
 from ..measure.timing import time_phase, wall_timer
 from ..registry import BackendUnavailable, backend_module
-from . import (ALGORITHMS, PACKED_INPUT, as_packed, checksum_batch, checksum_packed, principal_from_text,
+from . import (ALGORITHMS, PACKED_INPUT, checksum_batch, checksum_packed, principal_from_text,
                principal_to_text)
 from .numba_cpu import read_all as read_all_words
 
@@ -64,14 +64,14 @@ def checksum_case(algorithm: str, backend: str, buffers: list, workload: str,
     missing = _unavailable(algorithm, backend)
     if missing:
         return missing
-    packed_now = packed if packed is not None else as_packed(buffers)
+    packed_now = packed if packed is not None else pack(buffers)
     n, nbytes = packed_now.count, packed_now.data.size
     if backend == "reference" and nbytes > REFERENCE_MAX_BYTES:
         return BackendUnavailable(f"{algorithm} on reference: skipped above {REFERENCE_MAX_BYTES} bytes per batch "
                                   "(pure Python, minutes per point)")
     case = Case(algorithm, backend, workload, n, nbytes / max(n, 1), phases={})
     if packed is None and backend in PACKED_INPUT:
-        case.phases["pack"] = lambda: as_packed(buffers)
+        case.phases["pack"] = lambda: pack(buffers)
     if backend == "numba_cpu":
         case.phases["kernel"] = lambda: checksum_packed(algorithm, packed_now, backend=backend)
     elif backend in PACKED_INPUT:
@@ -273,7 +273,7 @@ def interleaved_medians(fns: dict, min_seconds: float, min_repeats: int = 5) -> 
 
 def _target(algorithm: str, baseline_fn, baseline_name: str, goal: float, nbytes: int, min_seconds: float) -> dict:
     buffer = workloads.state_bytes(nbytes).tobytes()
-    packed = as_packed([buffer])
+    packed = pack([buffer])
     expected = baseline_fn(buffer)
     fns = {"baseline": lambda: baseline_fn(buffer)}
     result = {"target": algorithm, "buffer_bytes": nbytes, "goal_ratio": goal, "baseline": baseline_name}

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import devices
-from ..hashing.packing import Packed
+from ..packing import Packed
 from .pieces import device_arrays, two_level
 from .tables import ALGORITHM_CODES, device_poly, device_tables
 

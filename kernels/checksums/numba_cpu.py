@@ -20,7 +20,7 @@ from llvmlite import ir
 from numba import njit, prange, types
 from numba.extending import intrinsic
 
-from ..hashing.packing import Packed
+from ..packing import Packed
 from . import tables
 from .reference import ADLER_BASE
 

@@ -7,7 +7,7 @@ import numpy as np
 from numba import cuda, int64, uint32, uint64
 
 from .. import devices
-from ..hashing.packing import Packed
+from ..packing import Packed
 from .pieces import device_arrays, two_level
 from .reference import ADLER_BASE
 from .tables import ALGORITHM_CODES, device_poly, device_tables

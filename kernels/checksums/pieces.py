@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..hashing.packing import Packed
+from ..packing import Packed
 
 
 @dataclass(frozen=True)

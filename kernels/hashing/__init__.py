@@ -8,7 +8,7 @@ import numpy as np
 from ..registry import STANDARD_MODULES, backend_module
 from . import hashtree
 from .manifest import manifest_chunk_hashes
-from .packing import Packed, as_bytes, check_messages, pack
+from ..packing import Packed, as_bytes, check_messages, pack
 from .request_id import request_id, request_ids
 
 SHA256_BACKENDS = STANDARD_MODULES

@@ -11,7 +11,7 @@ from ..measure.bench import Case, compile_row, timing_unavailable_reason
 from ..measure.timing import time_phase
 from ..registry import BackendUnavailable, backend_module
 from . import PACKED_INPUT, hashtree, request_ids, sha256_batch, sha256_packed
-from .packing import Packed, pack
+from ..packing import Packed, pack
 
 GPU = ("numba_cuda", "cupy")
 # The pure-Python reference hashes about 20 kB/s: keep its batches small so a sweep stays in minutes.

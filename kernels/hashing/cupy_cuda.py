@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import devices
-from .packing import Packed
+from ..packing import Packed
 
 SOURCE = str(Path(__file__).with_name("sha256.cu"))
 THREADS = 256

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .packing import Packed
+from ..packing import Packed
 
 CHUNK_SIZE = 1 << 20  # 1 MiB, the state manifest's chunk size (dfinity/ic state_manager)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from .packing import Packed
+from ..packing import Packed
 from .reference import H0, K
 
 LANES = 16

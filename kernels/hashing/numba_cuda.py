@@ -6,7 +6,7 @@ import numpy as np
 from numba import cuda, uint32, uint64
 
 from .. import devices
-from .packing import Packed
+from ..packing import Packed
 from .reference import H0, K
 
 THREADS = 128

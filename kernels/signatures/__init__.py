@@ -10,18 +10,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..hashing.packing import as_bytes, check_messages
-from ..registry import backend_module
+from ..packing import as_bytes, check_messages
+from ..registry import STANDARD_MODULES, backend_module
 from .prepare import Prepared, prepare
 
-BACKEND_MODULES = {"ed25519_verify": {
-    "reference": "reference",
-    "library": "library",
-    "numba_cpu": "numba_cpu",
-    "opencl": "opencl",
-    "numba_cuda": "numba_cuda",
-    "cupy": "cupy_cuda",
-}}
+BACKEND_MODULES = {"ed25519_verify": STANDARD_MODULES}
 PREPARED_INPUT = ("numba_cpu", "opencl", "numba_cuda", "cupy")  # backends that take a Prepared batch
 
 __all__ = ["ed25519_verify_batch", "ed25519_verify_prepared", "prepare", "Prepared", "check_batch"]

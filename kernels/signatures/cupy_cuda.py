@@ -52,9 +52,4 @@ class Staged:
 
 
 def verify_prepared(prepared: Prepared) -> np.ndarray:
-    staged = Staged(prepared)
-    staged.h2d()
-    staged.kernel()
-    out = staged.d2h()
-    staged.sync()
-    return prepared.verdicts(out)
+    return prepared.verdicts(devices.run_staged(Staged(prepared)))

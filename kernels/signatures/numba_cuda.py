@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 from numba import cuda, int8, int64
 
+from .. import devices
 from . import tables
 from .numba_core import build
 from .prepare import Prepared
@@ -67,9 +68,4 @@ def compile() -> None:
 
 
 def verify_prepared(prepared: Prepared) -> np.ndarray:
-    staged = Staged(prepared)
-    staged.h2d()
-    staged.kernel()
-    out = staged.d2h()
-    staged.sync()
-    return prepared.verdicts(out)
+    return prepared.verdicts(devices.run_staged(Staged(prepared)))
