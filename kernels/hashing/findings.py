@@ -6,6 +6,9 @@ import pandas as pd
 from ..analysis import BASELINE, crossover, fmt_rate, fmt_time, with_speedup
 
 
+UNITS = {"hashtree": "tree nodes", "request_id": "requests", "manifest_chunks": "chunks", "sha256": "messages"}
+
+
 def prediction_markdown(pred: dict, message_bytes: int, cores: int) -> str:
     return "\n".join([
         f"**Prediction (a model from published anchors, before measuring).** A {message_bytes}-byte message pads to "
@@ -77,9 +80,10 @@ def workloads_markdown(frame: pd.DataFrame) -> str:
     for workload, sel in rows.groupby("workload", sort=False):
         best = sel.loc[sel.items_per_s.idxmax()]
         base = sel[sel.backend == BASELINE]
-        base_rate = fmt_rate(base.items_per_s.iloc[0], " items/s") if not base.empty else "n/a"
-        lines.append(f"- {workload} ({best.operation}, {int(best.batch_size):,} hashes per run): best is "
-                     f"`{best.backend}` at {fmt_rate(best.items_per_s, ' hashes/s')}, {best.speedup:.2f}x hashlib "
+        unit = UNITS.get(best.operation, "items")
+        base_rate = fmt_rate(base.items_per_s.iloc[0], f" {unit}/s") if not base.empty else "n/a"
+        lines.append(f"- {workload} ({best.operation}, {int(best.batch_size):,} {unit} per run): best is "
+                     f"`{best.backend}` at {fmt_rate(best.items_per_s, f' {unit}/s')}, {best.speedup:.2f}x hashlib "
                      f"({base_rate}).")
     lines.append("")
     lines.append("Hash trees and request ids are built from Python objects level by level: the per-node Python work "
