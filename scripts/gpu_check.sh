@@ -2,7 +2,9 @@
 # GPU check: the CUDA tests on a real GPU, then the quick sweep of every hot path with the CPU baselines
 # measured in the same process. Budget: under 8 minutes on one H100/H200.
 #   usage: scripts/gpu_check.sh [OUTPUT_DIR]      (default results/<device-tag>/)
-# Needs: numba, numba-cuda, cupy, pandas, pytest, hypothesis, tqdm (PYTHON=... picks the interpreter).
+# Needs: numba, numba-cuda, cupy, pandas, pytest, hypothesis, tqdm (the GPU image has them), and pynacl,
+# crc32c, wasmtime, cryptography (scripts/gpu_wheels.sh fetches those as wheels to carry). PYTHON=... picks
+# the interpreter.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-$( [ -x .venv/bin/python ] && echo .venv/bin/python || echo python3 )}
@@ -10,6 +12,8 @@ export NUMBA_ENABLE_CUDASIM=0 PYTHONUNBUFFERED=1 PYTHONPATH="$PWD${PYTHONPATH:+:
 OUT=${1:-results/$($PY -c 'from kernels.measure import device_tag; print(device_tag())')}
 mkdir -p "$OUT"
 status=0
+# Wycheproof vectors: the shared folder does not travel to the device machine; gpu_wheels.sh copies them.
+[ -f .whl/wycheproof_ed25519_test.json ] && export WYCHEPROOF_ED25519="$PWD/.whl/wycheproof_ed25519_test.json"
 
 nvidia-smi >"$OUT/nvidia-smi.txt" 2>&1 || echo "nvidia-smi failed" >>"$OUT/nvidia-smi.txt"
 $PY -m kernels info 2>&1 | tee "$OUT/info.txt"

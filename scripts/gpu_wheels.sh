@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Wheels the GPU image lacks (it has numba, numba-cuda, cupy, pandas, pytest, hypothesis, tqdm), fetched here
+# into .whl/ for Python 3.12 x86-64, to be carried to the device machine (see the device tool's README):
+#   scripts/gpu_wheels.sh        # here, once
+#   device run, carry [".whl"]:
+#     python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site \
+#       .whl/*.whl && export PYTHONPATH=/tmp/site && bash scripts/gpu_check.sh $OUT/gpu
+set -euo pipefail
+cd "$(dirname "$0")/.."
+grep -qx '/.whl/' .git/info/exclude 2>/dev/null || echo '/.whl/' >>.git/info/exclude
+mkdir -p .whl
+platforms=()
+for n in 17 24 27 28 31 34; do platforms+=(--platform "manylinux_2_${n}_x86_64"); done
+platforms+=(--platform manylinux2014_x86_64 --platform manylinux1_x86_64)
+python3 -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
+  "${platforms[@]}" -d .whl pynacl==1.6.2 cffi==2.0.0 pycparser==3.0 crc32c==2.9.post0 wasmtime==50.0.1 \
+  cryptography==50.0.2
+# the Wycheproof vectors too (the shared folder beside the clone does not travel)
+cp ../shared/vectors/wycheproof_ed25519_test.json .whl/ 2>/dev/null || echo "no ../shared/vectors: Wycheproof stays behind"
+ls -la .whl
