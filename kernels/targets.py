@@ -10,6 +10,15 @@ import importlib
 from .registry import OPERATIONS
 
 
+def record_best(result: dict, ratios: dict[str, float], goal: float) -> dict:
+    """Fill `best`, `best_ratio` and `met` into a target's result from {candidate: ratio over the baseline}."""
+    best = max(ratios, key=ratios.get) if ratios else None
+    result["best"] = best
+    result["best_ratio"] = ratios[best] if best else float("nan")
+    result["met"] = bool(best and ratios[best] >= goal)
+    return result
+
+
 def all_targets() -> dict:
     """{target name: function returning a dict with the measured ratio and whether the goal was met}."""
     targets = {}

@@ -117,14 +117,3 @@ def test_checksum_notebook_runs(tmp_path):
     assert set(pd.read_csv(tmp_path / "crc32.csv").phase) >= {"kernel", "end_to_end"}
     for figure in ("04_checksum_bandwidth.png", "04_smart_nic.png"):
         assert (tmp_path / "figures" / figure).stat().st_size > 10_000
-
-
-def test_interleaved_medians_time_each_callable_in_turns():
-    import time
-
-    calls = []
-    medians = bench.interleaved_medians({"fast": lambda: calls.append("f"),
-                                         "slow": lambda: (calls.append("s"), time.sleep(0.002))}, min_seconds=0.0,
-                                        min_repeats=3)
-    assert calls == ["f", "s"] * 4  # one warm-up round, then three timed rounds in turns
-    assert medians["slow"] > 0.0015 > medians["fast"]

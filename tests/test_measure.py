@@ -9,6 +9,7 @@ import pytest
 from kernels import BackendUnavailable
 from kernels.measure import COLUMNS, Case, ResultsWriter, Settings, fingerprint, measure_case, read_results, run_cases
 from kernels.measure import time_phase
+from kernels.measure.timing import interleaved_medians
 from kernels.measure.bench import compile_row, timing_unavailable_reason
 from kernels.measure.energy import cpu_power_model
 
@@ -133,3 +134,14 @@ def test_fingerprint_fields():
     assert fp["device_tag"] and fp["cpu"]["model_name"]
     assert set(fp["cpu"]["key_flags"]) <= set(fp["cpu_flags"])
     assert isinstance(np.float64(fp["memory_gib"]), np.floating)
+
+
+def test_interleaved_medians_time_each_callable_in_turns():
+    import time
+
+    calls = []
+    medians = interleaved_medians({"fast": lambda: calls.append("f"),
+                                   "slow": lambda: (calls.append("s"), time.sleep(0.002))}, min_seconds=0.0,
+                                  min_rounds=3)
+    assert calls == ["f", "s"] * 4  # one warm-up round, then three timed rounds in turns
+    assert medians["slow"] > 0.0015 > medians["fast"]

@@ -2,7 +2,6 @@
 memory-bandwidth ceiling, the CLI, and the issue's target (CRC-32 of 64 MiB against zlib.crc32)."""
 from __future__ import annotations
 
-import time
 import zlib
 from collections.abc import Iterator
 
@@ -15,8 +14,9 @@ from .. import devices, models, workloads
 from ..anchors import LINE_RATES_BPS
 from ..packing import Packed, pack
 from ..measure.bench import Case, compile_row, timing_unavailable_reason
-from ..measure.timing import time_phase, wall_timer
+from ..measure.timing import interleaved_medians, time_phase
 from ..registry import BackendUnavailable, backend_module
+from ..targets import record_best
 from . import (ALGORITHMS, PACKED_INPUT, checksum_batch, checksum_packed, principal_from_text,
                principal_to_text)
 from .numba_cpu import read_all as read_all_words
@@ -258,17 +258,6 @@ def smart_nic_table(frame: pd.DataFrame) -> pd.DataFrame:
 
 # --- the issue's performance target ------------------------------------------------------------------------
 
-def interleaved_medians(fns: dict, min_seconds: float, min_repeats: int = 5) -> dict:
-    """Median seconds of each callable, timed in turns (one call of each per round, after one warm-up round), so
-    that load from other tenants that comes and goes hits baseline and kernels alike."""
-    for fn in fns.values():
-        fn()
-    times: dict = {name: [] for name in fns}
-    started = time.perf_counter()
-    while len(next(iter(times.values()))) < min_repeats or time.perf_counter() - started < min_seconds:
-        for name, fn in fns.items():
-            times[name].append(wall_timer(fn))
-    return {name: float(np.median(t)) for name, t in times.items()}
 
 
 def _target(algorithm: str, baseline_fn, baseline_name: str, goal: float, nbytes: int, min_seconds: float) -> dict:
@@ -296,12 +285,8 @@ def _target(algorithm: str, baseline_fn, baseline_name: str, goal: float, nbytes
         if name.endswith("_kernel"):
             result[f"{kernel}_bytes_per_s"] = nbytes / seconds
         result[f"{name}_ratio"] = baseline / seconds
-    ratios = {k: v for k, v in result.items() if k.endswith("_kernel_ratio")}
-    best = max(ratios, key=ratios.get) if ratios else None
-    result["best"] = best.removesuffix("_kernel_ratio") if best else None
-    result["best_ratio"] = ratios[best] if best else float("nan")
-    result["met"] = bool(best and ratios[best] >= goal)
-    return result
+    ratios = {k.removesuffix("_kernel_ratio"): v for k, v in result.items() if k.endswith("_kernel_ratio")}
+    return record_best(result, ratios, goal)
 
 
 def crc32_target(nbytes: int = TARGET_BYTES, min_seconds: float = 1.0) -> dict:

@@ -9,9 +9,10 @@ import numpy as np
 from .. import devices, workloads
 from ..measure.bench import Case, compile_row, timing_unavailable_reason
 from ..measure.timing import time_phase
-from ..registry import BackendUnavailable, backend_module
-from . import PACKED_INPUT, hashtree, request_ids, sha256_batch, sha256_packed
 from ..packing import Packed, pack
+from ..registry import BackendUnavailable, backend_module
+from ..targets import record_best
+from . import PACKED_INPUT, hashtree, request_ids, sha256_batch, sha256_packed
 
 GPU = ("numba_cuda", "cupy")
 # The pure-Python reference hashes about 20 kB/s: keep its batches small so a sweep stays in minutes.
@@ -196,12 +197,8 @@ def sha256_target(count: int = 2**18, size: int = 64, min_seconds: float = 1.0) 
             continue
         result[f"{backend}_kernel_ratio"] = baseline / kernel
         result[f"{backend}_end_to_end_ratio"] = baseline / e2e
-    ratios = {k: v for k, v in result.items() if k.endswith("_kernel_ratio")}
-    best = max(ratios, key=ratios.get) if ratios else None
-    result["best"] = best.removesuffix("_kernel_ratio") if best else None
-    result["best_ratio"] = ratios[best] if best else float("nan")
-    result["met"] = bool(best and ratios[best] >= result["goal_ratio"])
-    return result
+    ratios = {k.removesuffix("_kernel_ratio"): v for k, v in result.items() if k.endswith("_kernel_ratio")}
+    return record_best(result, ratios, result["goal_ratio"])
 
 
 TARGETS = {"sha256": sha256_target}

@@ -51,3 +51,18 @@ def time_phase(fn: Callable[[], object], *, sync: Callable[[], None] | None = No
     while len(times) < max_repeats and (len(times) < min_repeats or time.perf_counter() - started < min_seconds):
         times.append(measure(fn))
     return Timing(np.array(times))
+
+
+def interleaved_medians(fns: dict[str, Callable[[], object]], min_seconds: float = 1.0,
+                        min_rounds: int = 5) -> dict[str, float]:
+    """Median seconds of each callable, timed in alternation (A, B, C, A, B, C, ...) after one warm-up call
+    each, so that load from other jobs on a shared machine falls on all candidates alike: how the issues'
+    targets compare a kernel with its baseline."""
+    for fn in fns.values():
+        fn()
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    started = time.perf_counter()
+    while min(map(len, times.values())) < min_rounds or time.perf_counter() - started < min_seconds:
+        for name, fn in fns.items():
+            times[name].append(wall_timer(fn))
+    return {name: float(np.median(t)) for name, t in times.items()}

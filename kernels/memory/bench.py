@@ -2,7 +2,6 @@
 wasmtime), a STREAM-like copy for the bandwidth limit, fault costs, and the issue's targets."""
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
 import numpy as np
@@ -11,8 +10,9 @@ import pandas as pd
 from .. import devices, models, workloads
 from ..measure.bench import Case, compile_row, timing_unavailable_reason
 from ..measure.energy import cpu_power_model
-from ..measure.timing import time_phase, wall_timer
+from ..measure.timing import interleaved_medians, time_phase, wall_timer
 from ..registry import BackendUnavailable, backend_module
+from ..targets import record_best
 from . import copy_pages, dirty_pages, wasm_memory_copy
 from .checks import OS_PAGE, WASM_PAGE
 from .wasm_runtime import WasmLinearMemory
@@ -374,18 +374,6 @@ def round_cost(frame: pd.DataFrame, heap_bytes: int) -> pd.DataFrame:
 
 # --- targets ------------------------------------------------------------------------------------------------
 
-def interleaved_medians(fns: dict, min_seconds: float = 1.0, min_rounds: int = 5) -> dict:
-    """Median seconds of each callable, timed in alternation (A, B, C, A, B, C, ...) after one warm-up each,
-    so that load from other jobs on a shared machine falls on all of them alike instead of on whichever
-    happened to run during a busy second."""
-    for fn in fns.values():
-        fn()
-    times = {name: [] for name in fns}
-    start = time.perf_counter()
-    while min(map(len, times.values())) < min_rounds or time.perf_counter() - start < min_seconds:
-        for name, fn in fns.items():
-            times[name].append(wall_timer(fn))
-    return {name: float(np.median(t)) for name, t in times.items()}
 
 
 def stream_copy_bps(nbytes: int = TARGET_HEAP, min_seconds: float = 0.5) -> float:
@@ -468,11 +456,7 @@ def copy_pages_target(heap: int = TARGET_HEAP, copy_bytes: int = workloads.ROUND
 def _verdict(result: dict) -> dict:
     ratios = {k.removesuffix("_ratio"): v for k, v in result.items() if k.endswith("_ratio") and k != "goal_ratio"
               and not k.startswith("small_")}
-    best = max(ratios, key=ratios.get) if ratios else None
-    result["best"] = best
-    result["best_ratio"] = ratios[best] if best else float("nan")
-    result["met"] = bool(best and ratios[best] >= result["goal_ratio"])
-    return result
+    return record_best(result, ratios, result["goal_ratio"])
 
 
 TARGETS = {"dirty_pages": dirty_pages_target, "copy_pages": copy_pages_target}

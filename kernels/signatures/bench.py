@@ -2,14 +2,15 @@
 the issue's target (best CPU kernel vs a PyNaCl loop on 2 048 signatures over 100-byte messages)."""
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
 import numpy as np
 
 from .. import devices, workloads
 from ..measure.bench import Case, compile_row, timing_unavailable_reason
+from ..measure.timing import interleaved_medians
 from ..registry import BackendUnavailable, backend_module
+from ..targets import record_best
 from . import PREPARED_INPUT, check_batch, ed25519_verify_batch, ed25519_verify_prepared, prepare
 from .cache import VerificationCache, replay
 
@@ -159,19 +160,6 @@ def check_agreement(backends: list[str], keys: list, msgs: list, sigs: list) -> 
     return verdict
 
 
-def interleaved_medians(fns: dict, min_rounds: int = 7, min_seconds: float = 1.0) -> dict[str, float]:
-    """Median seconds of each callable, timed in alternation (one call of each per round, after a warm-up
-    round), so that a change in the machine's load hits every candidate alike: a shared machine's answer."""
-    for fn in fns.values():
-        fn()
-    times: dict[str, list[float]] = {name: [] for name in fns}
-    start = time.perf_counter()
-    while min(map(len, times.values())) < min_rounds or time.perf_counter() - start < min_seconds:
-        for name, fn in fns.items():
-            t0 = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - t0)
-    return {name: float(np.median(v)) for name, v in times.items()}
 
 
 def ed25519_target(count: int = 2048, size: int = MESSAGE_BYTES, min_seconds: float = 1.0) -> dict:
@@ -196,7 +184,7 @@ def ed25519_target(count: int = 2048, size: int = MESSAGE_BYTES, min_seconds: fl
         assert ed25519_verify_prepared(prepared, backend=backend).all()
         fns[f"{backend}_kernel"] = lambda b=backend: ed25519_verify_prepared(prepared, backend=b)
         fns[f"{backend}_end_to_end"] = lambda b=backend: ed25519_verify_batch(keys, msgs, sigs, backend=b)
-    medians = interleaved_medians(fns, min_seconds=min_seconds)
+    medians = interleaved_medians(fns, min_seconds=min_seconds, min_rounds=7)
     baseline = medians.pop("baseline")
     result["baseline_sigs_per_s"] = count / baseline
     result["openssl_loop_sigs_per_s"] = count / medians.pop("openssl")
@@ -204,12 +192,8 @@ def ed25519_target(count: int = 2048, size: int = MESSAGE_BYTES, min_seconds: fl
         result[f"{name}_ratio"] = baseline / seconds
         if name.endswith("_end_to_end"):
             result[f"{name}_sigs_per_s"] = count / seconds
-    ratios = {k: v for k, v in result.items() if k.endswith("_end_to_end_ratio")}
-    best = max(ratios, key=ratios.get) if ratios else None
-    result["best"] = best.removesuffix("_end_to_end_ratio") if best else None
-    result["best_ratio"] = ratios[best] if best else float("nan")
-    result["met"] = bool(best and ratios[best] >= result["goal_ratio"])
-    return result
+    ratios = {k.removesuffix("_end_to_end_ratio"): v for k, v in result.items() if k.endswith("_end_to_end_ratio")}
+    return record_best(result, ratios, result["goal_ratio"])
 
 
 TARGETS = {OPERATION: ed25519_target}
