@@ -7,7 +7,7 @@ import sys
 
 from . import registry
 
-PROFILES = ["smoke", "quick", "full"]
+from .hotpath import PROFILES
 
 
 def info(_args) -> int:
@@ -29,20 +29,14 @@ def info(_args) -> int:
     return 0
 
 
-def _bench_module(package: str):
-    import importlib
-
-    return importlib.import_module(f"{package}.bench")
-
-
 def _print_table(frame) -> None:
+    """Kernel and end-to-end rows with the speedup over the library on the same operation, workload and batch."""
     import pandas as pd
 
-    frame = frame[frame.phase.isin(["kernel", "end_to_end"])]
-    base = frame[(frame.backend == "library") & (frame.phase == "end_to_end")]
-    base = base.set_index(["workload", "batch_size"])["items_per_s"]
-    keys = list(zip(frame.workload, frame.batch_size))
-    frame = frame.assign(speedup_vs_library=[row / base.get(k, float("nan")) for row, k in zip(frame.items_per_s, keys)])
+    from .analysis import with_speedup
+
+    frame = with_speedup(frame[frame.phase.isin(["kernel", "end_to_end"])]).rename(
+        columns={"speedup": "speedup_vs_library"})
     cols = ["operation", "workload", "backend", "batch_size", "phase", "time_s_median", "items_per_s", "bytes_per_s",
             "speedup_vs_library"]
     with pd.option_context("display.width", 200, "display.float_format", "{:.4g}".format):
@@ -56,19 +50,26 @@ def _backends(text: str) -> list[str]:
     return backends
 
 
+def _writer(out):
+    """Rows go to a results folder only when asked (--out): ad-hoc runs leave the committed tables alone."""
+    from .measure import ResultsWriter
+
+    return ResultsWriter(out) if out else None
+
+
 def bench(args) -> int:
-    """Time one operation on chosen backends and batch sizes, print a table, append rows to results/."""
-    from .measure import ResultsWriter, Settings, run_cases
+    """Time one operation on chosen backends and batch sizes and print a table (rows written only with --out)."""
+    from .measure import Settings, run_cases
 
     registry.check_operation(args.operation)
-    module = _bench_module(registry.OPERATIONS[args.operation])
+    hot_path = registry.hot_path(args.operation)
     backends = _backends(args.backends)
     sizes = [int(s) for s in args.batch.split(",")]
-    writer = None if args.no_write else ResultsWriter(args.out)
-    rows = module.compile_rows(backends)
+    writer = _writer(args.out)
+    rows = hot_path.compile_rows(backends)
     if writer and rows:
         writer.add(rows)
-    frame = run_cases(module.cli_cases(args.operation, backends, sizes, args.size), writer,
+    frame = run_cases(hot_path.cli_cases(args.operation, backends, sizes, args.size), writer,
                       Settings.for_profile(args.profile), progress=False)
     if frame.empty:
         print("nothing measured")
@@ -81,26 +82,26 @@ def bench(args) -> int:
 
 def sweep(args) -> int:
     """Every hot path's profile sweep on the chosen backends (what the notebooks measure; the GPU check)."""
-    from .measure import ResultsWriter, Settings, run_cases
+    from .measure import Settings
 
     backends = _backends(args.backends)
-    writer = ResultsWriter(args.out)
-    for package in sorted(set(registry.OPERATIONS.values())):
-        try:
-            module = _bench_module(package)
-        except ModuleNotFoundError as e:
-            print(f"skipped {package}: {e}")
-            continue
-        writer.add(module.compile_rows(backends))
-        frame = run_cases(module.profile_cases(backends, args.profile), writer, Settings.for_profile(args.profile))
+    writer = _writer(args.out)
+    for hot_path in registry.hot_paths():
+        rows = hot_path.compile_rows(backends)
+        if writer and rows:
+            writer.add(rows)
+        frame = hot_path.run_all(args.profile, backends, writer, Settings.for_profile(args.profile))
         if not frame.empty:
             _print_table(frame)
-    print(f"rows written to {writer.out_dir}")
+    if writer:
+        print(f"rows written to {writer.out_dir}")
     return 0
 
 
 def target(args) -> int:
-    from .targets import all_targets
+    """Run one target (or all), print each result; with --out, append them to OUT/targets.csv."""
+    from .measure.fingerprint import device_tag
+    from .targets import all_targets, write_target
 
     targets = all_targets()
     names = list(targets) if args.name == "all" else [args.name]
@@ -108,7 +109,11 @@ def target(args) -> int:
         if name not in targets:
             print(f"unknown target {name!r}; known: {', '.join(targets)}", file=sys.stderr)
             return 2
-        print(json.dumps(targets[name](), indent=2))
+    for name in names:
+        result = targets[name](profile=args.profile)
+        print(result.markdown(), end="\n\n")
+        if args.out:
+            print(f"written to {write_target(result, args.out, device_tag=device_tag())}")
     return 0
 
 
@@ -148,22 +153,23 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m kernels", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("info", help="which backend runs which operation here, and why not").set_defaults(fn=info)
-    p = sub.add_parser("bench", help="time an operation and append rows to results/")
+    p = sub.add_parser("bench", help="time an operation and print a table (rows kept only with --out)")
     p.add_argument("operation")
     p.add_argument("--backends", default="library,numba_cpu,opencl")
     p.add_argument("--batch", default="1,64,4096,262144", help="comma-separated batch sizes")
     p.add_argument("--size", type=int, default=64, help="bytes per item")
     p.add_argument("--profile", default="quick", choices=PROFILES)
-    p.add_argument("--out", default=None, help="results folder (default results/<device-tag>/)")
-    p.add_argument("--no-write", action="store_true", help="print only")
+    p.add_argument("--out", default=None, help="write rows to this results folder (default: print only)")
     p.set_defaults(fn=bench)
     p = sub.add_parser("sweep", help="every hot path's profile sweep on the chosen backends (the GPU check)")
     p.add_argument("--backends", default="library,numba_cpu,opencl")
     p.add_argument("--profile", default="quick", choices=PROFILES)
-    p.add_argument("--out", default=None, help="results folder (default results/<device-tag>/)")
+    p.add_argument("--out", default=None, help="write rows to this results folder (default: print only)")
     p.set_defaults(fn=sweep)
     p = sub.add_parser("target", help="check an issue's performance target against its literal baseline")
     p.add_argument("name", help="target name (e.g. sha256) or 'all'")
+    p.add_argument("--profile", default="quick", choices=PROFILES, help="smoke: small inputs, for tests")
+    p.add_argument("--out", default=None, help="append the results to OUT/targets.csv (default: print only)")
     p.set_defaults(fn=target)
     p = sub.add_parser("datasets", help="generate the workload files and their SHA-256 manifest")
     p.add_argument("--out", default="datasets/generated")

@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .registry import BACKENDS, backend_order, colour
+
 BASELINE = "library"
-BACKEND_ORDER = ["reference", "library", "numba_cpu", "opencl", "numba_cuda", "cupy"]
 
 
 def fmt_rate(value: float, unit: str = "/s") -> str:
@@ -59,7 +60,7 @@ def crossover_table(frame: pd.DataFrame, phases=("kernel", "end_to_end")) -> pd.
     """Per backend and phase: where it starts to win, and its best speedup over the baseline."""
     rows = with_speedup(frame)
     records = []
-    for backend in [b for b in BACKEND_ORDER if b in set(rows.backend) and b != BASELINE]:
+    for backend in [b for b in backend_order() if b in set(rows.backend) and b != BASELINE]:
         for phase in phases:
             sel = rows[(rows.backend == backend) & (rows.phase == phase)]
             if sel.empty:
@@ -77,11 +78,32 @@ def compact_table(frame: pd.DataFrame, value: str = "items_per_s", phases=("kern
     """Batch sizes as rows, one column per backend and phase, rates with k/M/G prefixes (unit in the caption)."""
     sel = frame[frame.phase.isin(phases)]
     table = sel.pivot_table(index="batch_size", columns=["backend", "phase"], values=value, aggfunc="median")
-    order = [(b, p) for b in BACKEND_ORDER for p in phases if (b, p) in table.columns]
+    order = [(b, p) for b in backend_order() for p in phases if (b, p) in table.columns]
     table = table[order]
     table.columns = [f"{b} {p.replace('end_to_end', 'e2e')}" for b, p in order]
     table.index = [f"{i:,}" for i in table.index]
     return table.rename_axis("batch").map(lambda v: fmt_rate(v, ""))
+
+
+def hue(frame: pd.DataFrame) -> dict:
+    """seaborn arguments giving each backend its fixed colour from the backend table, in table order."""
+    order = [b for b in backend_order() if b in set(frame.backend)]
+    order += sorted(set(frame.backend) - set(order))
+    return {"hue_order": order, "palette": {b: colour(b) for b in order}}
+
+
+def show_source(obj, max_lines: int = 40) -> None:
+    """Display the source of a function or class from its module (the notebooks show the reference's and the
+    kernel's core this way, never a copy typed into the notebook)."""
+    import inspect
+
+    from IPython.display import Markdown, display
+
+    lines = inspect.getsource(obj).splitlines()
+    more = len(lines) - max_lines
+    text = "\n".join(lines[:max_lines]) + (f"\n# ... {more} more lines" if more > 0 else "")
+    where = f"{obj.__module__}.{obj.__qualname__}"
+    display(Markdown(f"`{where}`:\n\n```python\n{text}\n```"))
 
 
 def _save(fig, path: str | Path | None) -> None:
@@ -99,7 +121,7 @@ def plot_throughput(frame: pd.DataFrame, title: str, path: str | Path | None = N
     sel = frame[frame.phase.isin(phases)]
     fig, ax = plt.subplots(figsize=(7.5, 4.2))
     sns.lineplot(data=sel, x="batch_size", y=y, hue="backend", style="phase", markers=True, dashes=True, ax=ax,
-                 hue_order=[b for b in BACKEND_ORDER if b in set(sel.backend)])
+                 **hue(sel))
     ax.set(xscale="log", yscale="log", xlabel="batch size (items)", ylabel=ylabel, title=title)
     ax.grid(True, which="major", alpha=0.3)
     _save(fig, path)
@@ -115,7 +137,7 @@ def plot_speedup(frame: pd.DataFrame, title: str, path: str | Path | None = None
     rows = rows[rows.phase.isin(phases) & (rows.backend != BASELINE)]
     fig, ax = plt.subplots(figsize=(7.5, 4.2))
     sns.lineplot(data=rows, x="batch_size", y="speedup", hue="backend", style="phase", markers=True, ax=ax,
-                 hue_order=[b for b in BACKEND_ORDER if b in set(rows.backend)])
+                 **hue(rows))
     ax.axhline(1.0, color="black", lw=1, ls=":")
     ax.set(xscale="log", yscale="log", xlabel="batch size (items)", ylabel=f"speedup over {BASELINE}", title=title)
     ax.grid(True, which="major", alpha=0.3)
@@ -132,7 +154,7 @@ def plot_workloads(frame: pd.DataFrame, title: str, path: str | Path | None = No
     sel = frame[frame.phase == "end_to_end"]
     fig, ax = plt.subplots(figsize=(7.5, 4.2))
     sns.barplot(data=sel, x="workload", y=y, hue="backend", ax=ax,
-                hue_order=[b for b in BACKEND_ORDER if b in set(sel.backend)])
+                **hue(sel))
     ax.set(yscale="log", ylabel=ylabel, xlabel="", title=title)
     ax.tick_params(axis="x", rotation=15)
     _save(fig, path)
@@ -143,7 +165,7 @@ def phase_breakdown(frame: pd.DataFrame, batch_size: int) -> pd.DataFrame:
     """Median time of each phase per backend at one batch size (where does the time go?)."""
     sel = frame[frame.batch_size == batch_size]
     table = sel.pivot_table(index="backend", columns="phase", values="time_s_median", aggfunc="median")
-    order = [b for b in BACKEND_ORDER if b in table.index]
+    order = [b for b in backend_order() if b in table.index]
     cols = [p for p in ("compile", "pack", "h2d", "kernel", "d2h", "end_to_end") if p in table.columns]
     return table.reindex(order)[cols].map(fmt_time)
 
@@ -174,7 +196,7 @@ def backends_matrix() -> tuple[pd.DataFrame, pd.DataFrame]:
                 row[backend] = key
         table[operation] = row
     reasons = pd.DataFrame({"reason": notes}).rename_axis("note")
-    return pd.DataFrame(table).T[list(BACKEND_ORDER)].rename_axis("operation"), reasons
+    return pd.DataFrame(table).T[list(BACKENDS)].rename_axis("operation"), reasons
 
 
 def markdown_table(frame: pd.DataFrame, index: bool = True) -> str:

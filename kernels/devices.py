@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 COMMON_DIR = Path(__file__).parent / "common"
@@ -127,13 +128,49 @@ def cupy_module(source_path: str):
     return cupy.RawModule(code=Path(source_path).read_text(), options=("-I" + str(COMMON_DIR), "--std=c++14"))
 
 
-def run_staged(staged):
-    """Host data to host result through a backend's Staged object: h2d, kernel, d2h, then synchronise."""
-    staged.h2d()
-    staged.kernel()
-    out = staged.d2h()
-    staged.sync()
-    return out
+def opencl_device_kind() -> str:
+    """"GPU", "CPU" or "accelerator": what the OpenCL device is, read from the device itself."""
+    import pyopencl as cl
+
+    kind = opencl_queue().device.type
+    return "GPU" if kind & cl.device_type.GPU else "CPU" if kind & cl.device_type.CPU else "accelerator"
+
+
+def numba_threads() -> int:
+    """Threads a parallel Numba kernel uses now (numba.set_num_threads may lower it)."""
+    import numba
+
+    return int(numba.get_num_threads())
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    """What ran a measurement: kind ("CPU", "GPU", "CUDA simulator"), a label for the `device` column, and
+    the CPU cores it kept busy (0 for a GPU, whose energy is the board's)."""
+
+    kind: str
+    label: str
+    cores: int
+
+
+def describe(backend: str, threads: int | None = None) -> DeviceInfo:
+    """The device a backend runs on here, read from the device: an OpenCL GPU is a GPU, and a kernel that ran
+    on one thread (`threads=1`) is one core. `threads` overrides the backend's default thread count."""
+    from .measure.fingerprint import gpu_info
+    from .registry import backend_row
+
+    row = backend_row(backend)
+    if row.api == "cuda":
+        if cuda_simulated() and backend == "numba_cuda":
+            return DeviceInfo("CUDA simulator", "CUDA simulator", 1)
+        gpu = gpu_info()
+        return DeviceInfo("GPU", gpu["name"] if gpu else "CUDA GPU", 0)
+    if row.api == "opencl":
+        kind = opencl_device_kind()
+        cores = (threads or os.cpu_count() or 1) if kind == "CPU" else 0
+        return DeviceInfo(kind, opencl_device_name(), cores)
+    cores = threads or (numba_threads() if row.parallel else 1)
+    return DeviceInfo("CPU", f"CPU, {cores} core{'s' if cores > 1 else ''}", cores)
 
 
 def cuda_event_timer(backend: str):
@@ -163,3 +200,12 @@ def cuda_event_timer(backend: str):
 
         return timer
     raise ValueError(f"{backend} has no CUDA events")
+
+
+def run_staged(staged):
+    """Host data to host result through a backend's Staged object: h2d, kernel, d2h, then synchronise."""
+    staged.h2d()
+    staged.kernel()
+    out = staged.d2h()
+    staged.sync()
+    return out

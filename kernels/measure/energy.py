@@ -37,6 +37,15 @@ def cpu_power_model(active_cores: int) -> PowerModel:
     return PowerModel(watts * active_cores, f"{source}; x {active_cores} active core(s)")
 
 
+def model_assumptions() -> dict:
+    """The energy model's assumptions for this machine, with their sources (recorded in every run-<id>.json)."""
+    one = cpu_power_model(1)
+    return {"cpu_watts_per_active_core": one.watts, "cpu_source": one.source,
+            "gpu_board_watts_when_nvml_unreadable": GPU_BOARD_WATTS[0], "gpu_source": GPU_BOARD_WATTS[1],
+            "method": "modeled = watts per active core x cores the kernel used x median time / items; "
+                      "measured-nvml = NVML total energy over a window of at least energy_seconds, idle subtracted"}
+
+
 class Nvml:
     """The few NVML calls the suite needs, through ctypes (no pynvml needed on the GPU image)."""
 

@@ -58,12 +58,13 @@ def _slug(text: str) -> str:
 
 
 def device_tag() -> str:
-    """Folder name for this machine's results: the GPU's name where there is one, else the CPU's."""
+    """Folder name for this machine's results: the GPU's name where there is one, else the CPU's, with its
+    family and model (VMs report every EPYC as "AMD EPYC", so the name alone cannot tell Zen 4 from Zen 5)."""
     gpu = gpu_info()
     if gpu:
         return _slug(gpu["name"])
     info = cpu_info()
-    return f"cpu-{_slug(info['model_name'])}-{info['logical_cores']}c"
+    return f"cpu-{_slug(info['model_name'])}-f{info['family']}m{info['model']}-{info['logical_cores']}c"
 
 
 def git_commit() -> str:
@@ -72,6 +73,16 @@ def git_commit() -> str:
                               timeout=10, check=True).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "unknown"
+
+
+def git_dirty() -> bool | None:
+    """True when the working tree had uncommitted changes to tracked files (None: not a git checkout)."""
+    try:
+        out = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO, capture_output=True,
+                             text=True, timeout=10, check=True).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return bool(out.strip())
 
 
 def _versions() -> dict[str, str]:

@@ -1,8 +1,10 @@
 """Tidy results: one row per (operation, backend, workload, batch size, phase), written atomically.
 
-Rows go to `<out_dir>/<operation>.csv`, with `run.json` (the fingerprint) beside them. Each `add` rewrites
-the table through a temporary file and a rename, so a crashed sweep keeps every row it finished. A new
-measurement of the same (operation, backend, device, workload, batch size, phase) replaces the old one.
+Rows go to `<out_dir>/<operation>.csv`, with `run-<run_id>.json` (the fingerprint of the run) beside them.
+Workload parameters (pattern, dirty ratio, page size, ...) are columns of their own after the fixed ones.
+Each `add` rewrites the table through a temporary file and a rename, so a crashed sweep keeps every row it
+finished. A new measurement of the same (operation, backend, device, workload, parameters, batch size, phase)
+replaces the old one.
 """
 from __future__ import annotations
 
@@ -15,12 +17,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from .fingerprint import cpu_info, device_tag, fingerprint, git_commit, gpu_info
+from .fingerprint import cpu_info, device_tag, fingerprint, git_commit, git_dirty, gpu_info
 
 COLUMNS = ["run_id", "timestamp_utc", "git_commit", "device_tag", "host_cpu", "gpu", "operation", "backend", "device",
            "workload", "batch_size", "bytes_per_item", "repeats", "time_s_median", "time_s_p25", "time_s_p75",
            "items_per_s", "bytes_per_s", "energy_j_per_item", "energy_method", "phase"]
 KEY = ["operation", "backend", "device", "workload", "batch_size", "phase"]
+NO_ENERGY = ""  # energy_method of rows that carry no per-item energy (compile, fault costs)
 ENERGY_METHODS = ("measured-nvml", "measured-rapl", "modeled")
 
 
@@ -49,9 +52,15 @@ class ResultsWriter:
         self.host = {"device_tag": self.tag, "host_cpu": cpu_info()["model_name"], "gpu": gpu["name"] if gpu else ""}
         self._fingerprint_written = False
 
+    @property
+    def run_json(self) -> Path:
+        return self.out_dir / f"run-{self.run_id}.json"
+
     def _write_fingerprint(self) -> None:
-        record = fingerprint() | {"run_id": self.run_id}
-        _atomic_write(self.out_dir / "run.json", lambda f: json.dump(record, f, indent=2))
+        from .energy import model_assumptions
+
+        record = {"run_id": self.run_id, **fingerprint(), "git_dirty": git_dirty(), "energy_model": model_assumptions()}
+        _atomic_write(self.run_json, lambda f: json.dump(record, f, indent=2))
         self._fingerprint_written = True
 
     def complete(self, row: dict) -> dict:
@@ -61,9 +70,11 @@ class ResultsWriter:
         missing = [c for c in COLUMNS if c not in full]
         if missing:
             raise ValueError(f"result row lacks {missing}")
-        if full["energy_method"] not in ENERGY_METHODS:
-            raise ValueError(f"energy_method must be one of {ENERGY_METHODS}, got {full['energy_method']!r}")
-        return {c: full[c] for c in COLUMNS}
+        method, energy = full["energy_method"], full["energy_j_per_item"]
+        if method not in ENERGY_METHODS and not (method == NO_ENERGY and energy != energy):
+            raise ValueError(f"energy_method must be one of {ENERGY_METHODS} (or empty with no energy), got {method!r}")
+        params = {k: v for k, v in full.items() if k not in COLUMNS}
+        return {**{c: full[c] for c in COLUMNS}, **params}
 
     def add(self, rows: list[dict]) -> pd.DataFrame:
         """Write rows (grouped by operation) and return them as a frame."""
@@ -71,12 +82,16 @@ class ResultsWriter:
             return pd.DataFrame(columns=COLUMNS)
         if not self._fingerprint_written:
             self._write_fingerprint()
-        frame = pd.DataFrame([self.complete(r) for r in rows], columns=COLUMNS)
+        frame = pd.DataFrame([self.complete(r) for r in rows])
         for operation, new in frame.groupby("operation", sort=False):
+            new = new.dropna(axis=1, how="all").reindex(columns=list(dict.fromkeys(COLUMNS + list(new.columns))))
             path = self.out_dir / f"{operation}.csv"
             old = pd.read_csv(path) if path.exists() else pd.DataFrame(columns=COLUMNS)
             merged = pd.concat([old, new], ignore_index=True) if len(old) else new
-            merged = merged.drop_duplicates(subset=KEY, keep="last")
+            params = [c for c in merged.columns if c not in COLUMNS]
+            key = KEY + params
+            merged = merged.assign(_key=merged[key].astype(str).agg("|".join, axis=1))
+            merged = merged.drop_duplicates(subset="_key", keep="last").drop(columns="_key")
             _atomic_write(path, lambda f, m=merged: m.to_csv(f, index=False))
         return frame
 

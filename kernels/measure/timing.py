@@ -53,11 +53,10 @@ def time_phase(fn: Callable[[], object], *, sync: Callable[[], None] | None = No
     return Timing(np.array(times))
 
 
-def interleaved_medians(fns: dict[str, Callable[[], object]], min_seconds: float = 1.0,
-                        min_rounds: int = 5) -> dict[str, float]:
-    """Median seconds of each callable, timed in alternation (A, B, C, A, B, C, ...) after one warm-up call
-    each, so that load from other jobs on a shared machine falls on all candidates alike: how the issues'
-    targets compare a kernel with its baseline."""
+def interleaved_timings(fns: dict[str, Callable[[], object]], min_seconds: float = 1.0,
+                        min_rounds: int = 5) -> dict[str, Timing]:
+    """Each callable timed in alternation (A, B, C, A, B, C, ...) after one warm-up call each, so that load
+    from other jobs on a shared machine falls on all candidates alike: how targets compare candidates."""
     for fn in fns.values():
         fn()
     times: dict[str, list[float]] = {name: [] for name in fns}
@@ -65,4 +64,4 @@ def interleaved_medians(fns: dict[str, Callable[[], object]], min_seconds: float
     while min(map(len, times.values())) < min_rounds or time.perf_counter() - started < min_seconds:
         for name, fn in fns.items():
             times[name].append(wall_timer(fn))
-    return {name: float(np.median(t)) for name, t in times.items()}
+    return {name: Timing(np.array(t)) for name, t in times.items()}
