@@ -199,6 +199,22 @@ def backends_matrix() -> tuple[pd.DataFrame, pd.DataFrame]:
     return pd.DataFrame(table).T[list(BACKENDS)].rename_axis("operation"), reasons
 
 
+def backend_table() -> pd.DataFrame:
+    """The backend table as a reader sees it: each backend's API, input form, staging, timer, colour, and the
+    device it runs on here (read from the device: an OpenCL GPU is a GPU), or why it does not run."""
+    from . import devices
+    from .registry import BACKEND_TABLE
+
+    records = []
+    for name, row in BACKEND_TABLE.items():
+        reason = devices.unavailable_reason(name)
+        device = devices.describe(name) if reason is None else None
+        records.append({"backend": name, "API": row.api, "input": row.input_form, "staged": row.staged,
+                        "timer": row.timer, "colour": row.colour,
+                        "device here": f"{device.kind}: {device.label}" if device else f"unavailable: {reason}"})
+    return pd.DataFrame(records)
+
+
 def markdown_table(frame: pd.DataFrame, index: bool = True) -> str:
     """A pipe table (renders in JupyterLab and, through pandoc, in the PDF)."""
     frame = frame.reset_index() if index else frame

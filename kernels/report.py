@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import copy
+import os
+import shutil
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -33,21 +35,38 @@ def results_dir(out_dir: str | Path | None = None) -> Path:
 def run_notebooks(profile: str = "quick", names: list[str] | None = None, out_dir: str | Path | None = None,
                   pdf: Path | None = PDF) -> int:
     """Execute notebooks with papermill into the results folder, then export the PDF. A failing notebook is
-    kept (papermill saves it with the error) and reported; the others still run. Returns 0 if all passed."""
+    kept (papermill saves it with the error) and reported; the others still run. Returns 0 if all passed.
+
+    A run of every notebook starts from an empty folder, so no table in it predates the run; the earlier
+    folder waits aside as `<folder>.previous/` and comes back if a notebook fails (the failed run is then
+    kept as `<folder>.failed/`), so a failed run loses nothing."""
     import papermill
 
     out = results_dir(out_dir)
+    previous = out.with_name(out.name + ".previous")
+    if names is None and out.exists():
+        shutil.rmtree(previous, ignore_errors=True)
+        out.rename(previous)
     out.mkdir(parents=True, exist_ok=True)
     failed = []
     for path in notebook_paths(names):
         print(f"== {path.name} (profile={profile}) -> {out / path.name}", flush=True)
         try:
             papermill.execute_notebook(str(path), str(out / path.name), cwd=str(NOTEBOOKS), kernel_name="python3",
-                                       parameters={"profile": profile, "out_dir": str(out)}, progress_bar=False,
-                                       log_output=False)
+                                       parameters={"profile": profile, "out_dir": os.path.relpath(out, NOTEBOOKS)},
+                                       progress_bar=False, log_output=False)
         except papermill.PapermillExecutionError as e:
             failed.append(path.name)
             print(f"!! {path.name} failed: {e.ename}: {e.evalue}", file=sys.stderr)
+    if failed and previous.exists():
+        kept = out.with_name(out.name + ".failed")
+        shutil.rmtree(kept, ignore_errors=True)
+        out.rename(kept)
+        previous.rename(out)
+        print(f"failed notebooks: {', '.join(failed)}; this run is kept in {kept}, {out} is as it was",
+              file=sys.stderr)
+        return 1
+    shutil.rmtree(previous, ignore_errors=True)
     if pdf is not None:
         print(f"== PDF: {export_pdf(out, pdf)}")
     if failed:

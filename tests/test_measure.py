@@ -9,7 +9,7 @@ import pytest
 from kernels import BackendUnavailable
 from kernels.measure import COLUMNS, Case, ResultsWriter, Settings, fingerprint, measure_case, read_results, run_cases
 from kernels.measure import time_phase
-from kernels.measure.timing import interleaved_medians
+from kernels.measure.timing import interleaved_timings
 from kernels.measure.bench import compile_row, timing_unavailable_reason
 from kernels.measure.energy import cpu_power_model
 
@@ -48,12 +48,20 @@ def test_measure_case_row_schema():
     assert row["energy_j_per_item"] == pytest.approx(cpu_power_model(1).watts * row["time_s_median"] / 10)
 
 
-def test_multicore_backend_energy_counts_all_cores():
-    import os
+def test_parallel_backend_is_charged_the_threads_it_uses():
+    import numba
 
     rows = measure_case(_case(backend="numba_cpu"), Settings.for_profile("smoke"))
-    watts = cpu_power_model(os.cpu_count()).watts
-    assert rows[0]["energy_j_per_item"] == pytest.approx(watts * rows[0]["time_s_median"] / 10)
+    threads = numba.get_num_threads()
+    assert rows[0]["device"] == f"CPU, {threads} core{'s' if threads > 1 else ''}"
+    assert rows[0]["energy_j_per_item"] == pytest.approx(cpu_power_model(threads).watts * rows[0]["time_s_median"] / 10)
+
+
+def test_single_threaded_kernel_is_labelled_and_charged_one_core():
+    case = Case("sha256", "numba_cpu", "unit", 10, 64.0, {"kernel": lambda: None}, threads=1)
+    row = measure_case(case, Settings.for_profile("smoke"))[0]
+    assert row["device"] == "CPU, 1 core"
+    assert row["energy_j_per_item"] == pytest.approx(cpu_power_model(1).watts * row["time_s_median"] / 10)
 
 
 def test_power_model_says_it_is_an_assumption():
@@ -72,9 +80,30 @@ def test_writer_writes_schema_and_fingerprint(tmp_path):
     frame = pd.read_csv(tmp_path / "sha256.csv")
     assert list(frame.columns) == COLUMNS
     assert frame.run_id.iloc[0] == writer.run_id
-    run = json.loads((tmp_path / "run.json").read_text())
+    run = json.loads((tmp_path / f"run-{writer.run_id}.json").read_text())
     assert run["run_id"] == writer.run_id and run["cpu"]["logical_cores"] >= 1 and "numpy" in run["versions"]
+    assert run["git_dirty"] in (True, False, None) and "assumed" in run["energy_model"]["cpu_source"]
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_each_run_keeps_its_own_run_json(tmp_path):
+    first, second = ResultsWriter(tmp_path), ResultsWriter(tmp_path)
+    first.add(measure_case(_case(1), Settings.for_profile("smoke")))
+    second.add(measure_case(_case(2), Settings.for_profile("smoke")))
+    assert sorted(p.name for p in tmp_path.glob("run-*.json")) == sorted(
+        [f"run-{first.run_id}.json", f"run-{second.run_id}.json"])
+
+
+def test_workload_parameters_are_columns_and_part_of_the_key(tmp_path):
+    writer = ResultsWriter(tmp_path)
+    settings = Settings.for_profile("smoke")
+    for ratio in (0.02, 0.5):
+        case = Case("sha256", "library", "unit", 10, 64.0, {"end_to_end": lambda: None},
+                    params={"dirty_ratio": ratio, "pattern": "sparse"})
+        writer.add(measure_case(case, settings))
+    frame = read_results(tmp_path, "sha256")
+    assert list(frame.columns[:len(COLUMNS)]) == COLUMNS
+    assert sorted(frame.dirty_ratio) == [0.02, 0.5] and set(frame.pattern) == {"sparse"}
 
 
 def test_new_measurement_replaces_same_key_keeps_others(tmp_path):
@@ -108,10 +137,20 @@ def test_crashed_sweep_keeps_finished_rows(tmp_path):
     assert sorted(read_results(tmp_path, "sha256").batch_size) == [1, 2]
 
 
-def test_compile_row_is_complete(tmp_path):
+def test_compile_row_carries_no_per_item_energy(tmp_path):
     row = compile_row("sha256", "library", lambda: time.sleep(0.01))
     assert row["phase"] == "compile" and row["time_s_median"] >= 0.009
-    ResultsWriter(tmp_path).add([row])
+    frame = ResultsWriter(tmp_path).add([row])
+    assert frame.energy_j_per_item.isna().all() and (frame.energy_method == "").all()
+
+
+def test_cases_raising_unavailable_while_measured_are_skipped_not_fatal(tmp_path):
+    def too_big():
+        raise BackendUnavailable("opencl: a buffer exceeds the device's largest allocation")
+
+    cases = [Case("sha256", "library", "unit", 1, 1.0, {"end_to_end": too_big}), _case(3)]
+    frame = run_cases(cases, ResultsWriter(tmp_path), Settings.for_profile("smoke"), progress=False)
+    assert list(frame.batch_size) == [3]
 
 
 def test_simulator_is_never_timed():
@@ -129,6 +168,20 @@ def test_profiles():
         Settings.for_profile("fast")
 
 
+def test_device_tag_tells_cpu_families_and_models_apart(monkeypatch):
+    import importlib
+
+    fpmod = importlib.import_module("kernels.measure.fingerprint")  # the module (the package exports a function)
+
+    base = {"vendor": "AuthenticAMD", "model_name": "AMD EPYC", "logical_cores": 2, "key_flags": [], "flags": []}
+    tags = set()
+    for family, model in ((25, 17), (26, 2)):
+        monkeypatch.setattr(fpmod, "cpu_info", lambda f=family, m=model: base | {"family": f, "model": m})
+        monkeypatch.setattr(fpmod, "gpu_info", lambda: None)
+        tags.add(fpmod.device_tag())
+    assert tags == {"cpu-amd-epyc-f25m17-2c", "cpu-amd-epyc-f26m2-2c"}
+
+
 def test_fingerprint_fields():
     fp = fingerprint()
     assert fp["device_tag"] and fp["cpu"]["model_name"]
@@ -136,12 +189,10 @@ def test_fingerprint_fields():
     assert isinstance(np.float64(fp["memory_gib"]), np.floating)
 
 
-def test_interleaved_medians_time_each_callable_in_turns():
-    import time
-
+def test_interleaved_timings_time_each_callable_in_turns():
     calls = []
-    medians = interleaved_medians({"fast": lambda: calls.append("f"),
+    timings = interleaved_timings({"fast": lambda: calls.append("f"),
                                    "slow": lambda: (calls.append("s"), time.sleep(0.002))}, min_seconds=0.0,
                                   min_rounds=3)
     assert calls == ["f", "s"] * 4  # one warm-up round, then three timed rounds in turns
-    assert medians["slow"] > 0.0015 > medians["fast"]
+    assert timings["slow"].median > 0.0015 > timings["fast"].median and timings["fast"].repeats == 3

@@ -125,13 +125,17 @@ class OpenCLStaged(StagedBase):
         import pyopencl as cl
 
         nbytes = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
-        limit = self.queue.device.max_mem_alloc_size
+        limit = self._limit()
         if nbytes > limit:
             from ..registry import BackendUnavailable
 
             raise BackendUnavailable(f"opencl: a buffer of {nbytes:,} bytes exceeds the device's largest allocation "
                                      f"(CL_DEVICE_MAX_MEM_ALLOC_SIZE = {limit:,} bytes)")
         return cl.Buffer(self.queue.context, cl.mem_flags.READ_WRITE, max(nbytes, 1))  # no zero-size buffers
+
+    def _limit(self) -> int:
+        """CL_DEVICE_MAX_MEM_ALLOC_SIZE: the largest buffer the device can hold."""
+        return int(self.queue.device.max_mem_alloc_size)
 
     def _to_device(self, device, host):
         import pyopencl as cl
