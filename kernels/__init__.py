@@ -1,16 +1,22 @@
 """Accelerator evaluation suite for the hot paths of an Internet Computer replica node.
 
-Public entry points: the hot-path packages (``kernels.hashing``, ...), ``backends_for(operation)`` and
-``BackendUnavailable``. See DESIGN.md in the shared folder for the architecture.
+Public entry points: the hot-path packages (``kernels.hashing``, ...), ``backends_for(operation)``,
+``BackendUnavailable``, and the registry's hot paths (``hot_path(name)``, ``hot_paths()``), each a
+``kernels.hotpath.HotPath``. CONTRIBUTING.md describes the contract; DESIGN.md in the shared folder the
+architecture.
 """
-from .registry import BACKENDS, OPERATIONS, BackendUnavailable, backend_module, backends_for
+from .registry import (BACKENDS, OPERATIONS, BackendUnavailable, backend_module, backends_for, hot_path,
+                       hot_paths)
 
-__all__ = ["BACKENDS", "OPERATIONS", "BackendUnavailable", "backend_module", "backends_for", "hashing"]
+__all__ = ["BACKENDS", "OPERATIONS", "BackendUnavailable", "backend_module", "backends_for", "hot_path", "hot_paths",
+           "hashing", "signatures", "checksums", "memory"]
 
 
 def __getattr__(name):
     # Hot-path packages load on first use, so `import kernels` stays cheap (no Numba compile on import).
-    if name in ("hashing", "signatures", "checksums", "memory"):
+    from .registry import HOT_PATHS
+
+    if f"kernels.{name}" in HOT_PATHS:
         import importlib
 
         return importlib.import_module(f"kernels.{name}")

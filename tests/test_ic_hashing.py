@@ -1,4 +1,5 @@
-"""IC structures on SHA-256: hash trees, request ids, manifest chunks, on every fast backend."""
+"""IC structures on SHA-256: hash trees, request ids (and the value hash with LEB128 / SLEB128 integers),
+manifest chunks, on every fast backend; the hashing hot path's correctness check and IC sweeps."""
 import hashlib
 
 import numpy as np
@@ -7,11 +8,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import backend_params
+from kernels.hashing import HOT_PATH, Int, Nat, hash_value, manifest_chunk_hashes, numba_cpu, reference, request_id, \
+    request_ids
 from kernels.hashing import hashtree as ht
-from kernels.hashing import manifest_chunk_hashes, request_id, request_ids
-from kernels.hashing.request_id import hash_of_value, leb128
+from kernels.hashing import workloads
+from kernels.hashing.levels import run_levels
+from kernels.hashing.request_id import leb128, sleb128
 from kernels.hashing.spec_examples import SPEC_REQUEST, SPEC_REQUEST_ID, SPEC_TREE, SPEC_TREE_DIGEST
-from kernels import workloads
+from kernels.measure import Settings
 
 FAST = backend_params("hashtree", exclude=("numba_cuda",))
 ALL = backend_params("hashtree")
@@ -27,7 +31,6 @@ def test_domain_separators_are_length_prefixed():
 @pytest.mark.parametrize("backend", ALL)
 def test_spec_tree_example(backend):
     assert ht.digest(SPEC_TREE, backend=backend).hex() == SPEC_TREE_DIGEST
-    assert SPEC_TREE_DIGEST == "eb5c5b2195e62d996b84c9bcc8259d19a83786a2f59e0878cec84c811f669aa0"
 
 
 def test_recursive_definition_matches_spec():
@@ -81,6 +84,14 @@ def test_request_status_workload(backend):
     assert ht.count_nodes(tree) == 100 * 7 - 1 + 1  # 6 per subtree, 99 forks, the top label
 
 
+def test_hashed_bytes_is_what_the_levels_hash():
+    tree = workloads.request_status_tree(5, seed=3)
+    hashed = []
+    run_levels([ht._jobs(tree)], lambda messages: hashed.extend(messages) or
+               np.array([np.frombuffer(reference.sha256(m), np.uint8) for m in messages]))
+    assert ht.hashed_bytes(tree) == sum(map(len, hashed))
+
+
 @pytest.mark.parametrize("bad, error", [(lambda: ht.leaf(3), TypeError), (lambda: ht.fork(ht.empty(), "x"), TypeError),
                                         (lambda: ht.pruned(b"short"), ValueError), (lambda: ht.digest("tree"), TypeError)])
 def test_bad_tree_input(bad, error):
@@ -88,13 +99,56 @@ def test_bad_tree_input(bad, error):
         bad()
 
 
-def test_leb128():
-    assert leb128(0) == b"\x00"
-    assert leb128(127) == b"\x7f"
-    assert leb128(128) == b"\x80\x01"
-    assert leb128(624485) == bytes.fromhex("e58e26")
-    with pytest.raises(ValueError):
+@pytest.mark.parametrize("n, encoded", [(0, "00"), (63, "3f"), (64, "40"), (127, "7f"), (128, "8001"),
+                                        (624485, "e58e26")])
+def test_leb128_known_encodings(n, encoded):
+    assert leb128(n).hex() == encoded
+
+
+def test_leb128_rejects_negative_pointing_to_sleb128():
+    with pytest.raises(ValueError, match="sleb128"):
         leb128(-1)
+
+
+@pytest.mark.parametrize("n, encoded", [(0, "00"), (-1, "7f"), (63, "3f"), (64, "c000"), (-64, "40"), (-65, "bf7f"),
+                                        (127, "ff00"), (-128, "807f"), (-123456, "c0bb78")])
+def test_sleb128_known_encodings(n, encoded):
+    assert sleb128(n).hex() == encoded
+
+
+def sha(hex_bytes):
+    return hashlib.sha256(bytes.fromhex(hex_bytes)).digest()
+
+
+@pytest.mark.parametrize("value, encoded", [(64, "40"), (Nat(64), "40"), (Int(64), "c000"), (Int(5), "05"),
+                                            (-1, "7f"), (Int(-1), "7f"), (-65, "bf7f"), (Int(-123456), "c0bb78")])
+def test_value_hash_of_integers_uses_leb128_for_nat_and_sleb128_for_int(value, encoded):
+    assert hash_value(value) == sha(encoded)
+
+
+def test_value_hash_of_text_blob_array_and_map():
+    assert hash_value("é") == sha("c3a9")  # UTF-8
+    assert hash_value(b"\x00\x01") == sha("0001")
+    assert hash_value(["a", b"b"]) == hashlib.sha256(sha("61") + sha("62")).digest()
+    pairs = sorted([sha("6b") + sha("76"), sha("61") + sha("7f")])  # {"k": "v", "a": -1}
+    assert hash_value({"k": "v", "a": -1}) == hashlib.sha256(b"".join(pairs)).digest()
+
+
+def test_nat_and_int_reject_bad_values():
+    with pytest.raises(ValueError, match=r"Int\(-1\)"):
+        Nat(-1)
+    with pytest.raises(TypeError):
+        Nat(True)
+    with pytest.raises(TypeError):
+        Int("3")
+    with pytest.raises(TypeError):
+        hash_value(1.5)
+
+
+@pytest.mark.parametrize("backend", FAST)
+def test_request_ids_hash_signed_fields_like_the_value_hash(backend):
+    contents = [{"a": Int(-5), "b": Nat(300), "c": -1, "d": [Int(64), 64]}, dict(SPEC_REQUEST, offset=Int(-7))]
+    assert [bytes(g) for g in request_ids(contents, backend=backend)] == [hash_value(c) for c in contents]
 
 
 @pytest.mark.parametrize("backend", ALL)
@@ -109,7 +163,7 @@ def test_request_ids_batch_matches_one_by_one(backend):
     nested = dict(SPEC_REQUEST, paths=[[b"request_status", b"\x01" * 32], [b"time"]], extra={"k": 5, "m": "t"})
     contents = block + [nested, {}]
     got = request_ids(contents, backend=backend)
-    assert [bytes(g) for g in got] == [hash_of_value(c) for c in contents]
+    assert [bytes(g) for g in got] == [hash_value(c) for c in contents]
 
 
 def test_request_ids_empty_batch():
@@ -150,3 +204,45 @@ def test_manifest_bad_input():
         manifest_chunk_hashes("text")
     with pytest.raises(ValueError):
         manifest_chunk_hashes(b"abc", chunk_size=0)
+
+
+# --- the hot path: correctness check and IC sweeps ------------------------------------------------------------
+FAST_SETTINGS = Settings(warmup=0, min_repeats=1, min_seconds=0.0, energy_seconds=0.0)
+
+
+def test_check_agrees_or_records_why_a_backend_did_not_run():
+    table = HOT_PATH.check(["reference", "library", "numba_cpu", "cupy"], "smoke")
+    assert set(table.operation) == set(HOT_PATH.operations)
+    assert set(table.backend) == {"reference", "library", "numba_cpu", "cupy"}
+    assert all(r == "agrees" or r.startswith("unavailable: ") for r in table.result)
+    assert set(table[table.backend.isin(["reference", "library", "numba_cpu"])].result) == {"agrees"}
+
+
+def test_check_fails_on_a_wrong_kernel(monkeypatch):
+    def wrong(packed):
+        out = numba_cpu_sha256(packed)
+        out[-1, 0] ^= 1
+        return out
+
+    numba_cpu_sha256 = numba_cpu.sha256_packed
+    monkeypatch.setattr(numba_cpu, "sha256_packed", wrong)
+    with pytest.raises(AssertionError, match="numba_cpu"):
+        HOT_PATH.check(["numba_cpu"], "smoke")
+
+
+def test_ic_sweeps_carry_their_parameters_as_columns():
+    backends = ["library", "numba_cpu"]
+    trees = HOT_PATH.run_sweep("hashtree", "smoke", backends, settings=FAST_SETTINGS, progress=False)
+    assert set(trees.subtrees) == {100} and set(trees.batch_size) == {700} and set(trees.phase) == {"end_to_end"}
+    ids = HOT_PATH.run_sweep("request_id", "smoke", backends, settings=FAST_SETTINGS, progress=False)
+    assert set(ids.requests) == {100} and set(ids.batch_size) == {100}
+    chunks = HOT_PATH.run_sweep("manifest_chunks", "smoke", backends, settings=FAST_SETTINGS, progress=False)
+    assert set(chunks.state_bytes) == {4 * 2**20} and set(chunks.chunk_bytes) == {2**20}
+    assert set(chunks[chunks.backend == "numba_cpu"].phase) == {"kernel", "end_to_end"}  # one buffer: no pack
+
+
+def test_reference_runs_only_the_small_tree():
+    sweep = HOT_PATH.cases("quick")["hashtree"]
+    sweep.workloads = sweep.workloads[1:2]  # 1 000 subtrees
+    (item,) = list(sweep.cases(["reference"]))
+    assert "reference" in str(item) and "bytes per batch" in str(item)

@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import devices
+from ..measure.staged import CupyStaged
 from ..packing import Packed
 
 SOURCE = str(Path(__file__).with_name("sha256.cu"))
@@ -16,36 +17,20 @@ def compile() -> None:
     devices.cupy_module(SOURCE).get_function("sha256_batch")
 
 
-class Staged:
-    """Host arrays, device arrays and the launch, so h2d, kernel and d2h can be timed apart."""
+class Staged(CupyStaged):
+    """The packed batch (data + offsets) in, one 32-byte digest per message out; buffers allocated once."""
 
     def __init__(self, packed: Packed):
-        import cupy
-
-        self.cupy = cupy
-        self.packed = packed
         self.n = packed.count
-        self.d_data = cupy.empty(max(packed.data.size, 1), dtype=cupy.uint8)
-        self.d_offsets = cupy.empty(packed.offsets.size, dtype=cupy.uint64)
-        self.d_out = cupy.empty((self.n, 32), dtype=cupy.uint8)
+        super().__init__(inputs={"data": packed.data, "offsets": packed.offsets.view(np.uint64)},
+                         outputs={"out": np.empty((packed.count, 32), dtype=np.uint8)})
         self.fn = devices.cupy_module(SOURCE).get_function("sha256_batch")
 
-    def h2d(self) -> None:
-        if self.packed.data.size:
-            self.d_data[: self.packed.data.size].set(self.packed.data)
-        self.d_offsets.set(self.packed.offsets.view(np.uint64))
-
-    def kernel(self) -> None:
+    def launch(self) -> None:
         if self.n:
             blocks = (self.n + THREADS - 1) // THREADS
-            self.fn((blocks,), (THREADS,), (self.d_data, self.d_offsets, np.uint64(self.n), self.d_out))
-
-    def d2h(self) -> np.ndarray:
-        return self.d_out.get()
-
-    def sync(self) -> None:
-        self.cupy.cuda.get_current_stream().synchronize()
+            self.fn((blocks,), (THREADS,), (self.dev["data"], self.dev["offsets"], np.uint64(self.n), self.dev["out"]))
 
 
 def sha256_packed(packed: Packed) -> np.ndarray:
-    return devices.run_staged(Staged(packed))
+    return Staged(packed).run()

@@ -155,3 +155,21 @@ def count_nodes(tree: Tree) -> int:
         elif isinstance(node, Labeled):
             stack.append(node.subtree)
     return n
+
+
+def hashed_bytes(tree: Tree) -> int:
+    """Bytes SHA-256 reads to digest `tree` (every node's domain separator, label or value, child digests)."""
+    n, stack = 0, [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Empty):
+            n += len(DS_EMPTY)
+        elif isinstance(node, Leaf):
+            n += len(DS_LEAF) + len(node.value)
+        elif isinstance(node, Fork):
+            n += len(DS_FORK) + 64
+            stack += [node.left, node.right]
+        elif isinstance(node, Labeled):
+            n += len(DS_LABELED) + len(node.label) + 32
+            stack.append(node.subtree)
+    return n

@@ -147,6 +147,12 @@ def compile() -> None:
     sha256_packed(Packed(np.zeros(LANES + 1, np.uint8), np.arange(LANES + 2, dtype=np.int64)))
 
 
+def threads(count: int) -> int | None:
+    """CPU threads the kernel really uses for a batch of `count` messages: 1 for one lane group (the serial
+    variant), else None (every Numba thread)."""
+    return 1 if count <= LANES else None
+
+
 def sha256_packed(packed: Packed) -> np.ndarray:
     out = np.empty((packed.count, 32), dtype=np.uint8)
     if packed.count:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numba import cuda, uint32, uint64
 
-from .. import devices
+from ..measure.staged import NumbaCudaStaged
 from ..packing import Packed
 from .reference import H0, K
 
@@ -96,31 +96,21 @@ def _sha256_kernel(data, offsets, k, h0, out):
         out[i, 4 * s + 3] = v & 0xFF
 
 
-class Staged:
-    """Device copies of the packed batch, so h2d, kernel and d2h can be timed apart."""
+class Staged(NumbaCudaStaged):
+    """The packed batch (data + offsets) in, one 32-byte digest per message out; buffers allocated once,
+    the round constants and initial hash copied to the device at construction."""
 
     def __init__(self, packed: Packed):
-        self.packed = packed
         self.n = packed.count
-        self.d_k = cuda.to_device(_K)
-        self.d_h0 = cuda.to_device(_H0)
-        self.d_out = cuda.device_array((self.n, 32), dtype=np.uint8)
+        super().__init__(inputs={"data": packed.data, "offsets": packed.offsets},
+                         outputs={"out": np.empty((packed.count, 32), dtype=np.uint8)},
+                         constants={"k": _K, "h0": _H0})
 
-    def h2d(self) -> None:
-        data = self.packed.data if self.packed.data.size else np.zeros(1, np.uint8)
-        self.d_data = cuda.to_device(data)
-        self.d_offsets = cuda.to_device(self.packed.offsets)
-
-    def kernel(self) -> None:
+    def launch(self) -> None:
         if self.n:
             blocks = (self.n + THREADS - 1) // THREADS
-            _sha256_kernel[blocks, THREADS](self.d_data, self.d_offsets, self.d_k, self.d_h0, self.d_out)
-
-    def d2h(self) -> np.ndarray:
-        return self.d_out.copy_to_host()
-
-    def sync(self) -> None:
-        cuda.synchronize()
+            d = self.dev
+            _sha256_kernel[blocks, THREADS](d["data"], d["offsets"], d["k"], d["h0"], d["out"])
 
 
 def compile() -> None:
@@ -128,4 +118,4 @@ def compile() -> None:
 
 
 def sha256_packed(packed: Packed) -> np.ndarray:
-    return devices.run_staged(Staged(packed))
+    return Staged(packed).run()

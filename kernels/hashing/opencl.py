@@ -1,4 +1,4 @@
-"""SHA-256 in OpenCL (PyOpenCL): one work-item per message, the C core shared with CUDA."""
+"""SHA-256 in OpenCL (PyOpenCL): one work-item per message, the C core shared with CUDA (kernels/common/sha256.h)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import devices
+from ..measure.staged import OpenCLStaged
 from ..packing import Packed
 
 SOURCE = str(Path(__file__).with_name("sha256.cl"))
@@ -15,45 +16,20 @@ def compile() -> None:
     devices.opencl_program(SOURCE)
 
 
-class Staged:
-    """The batch moved to the device once, so transfer and kernel can be timed apart."""
+class Staged(OpenCLStaged):
+    """The packed batch (data + offsets) in, one 32-byte digest per message out; buffers allocated once."""
 
     def __init__(self, packed: Packed):
-        import pyopencl as cl
-
-        self.queue = devices.opencl_queue()
-        self.packed = packed
         self.n = packed.count
-        mf = cl.mem_flags
-        ctx = self.queue.context
-        # OpenCL forbids zero-size buffers: allocate at least one byte.
-        self.d_data = cl.Buffer(ctx, mf.READ_ONLY, max(packed.data.nbytes, 1))
-        self.d_offsets = cl.Buffer(ctx, mf.READ_ONLY, packed.offsets.nbytes)
-        self.d_out = cl.Buffer(ctx, mf.WRITE_ONLY, max(32 * self.n, 1))
-        self.out = np.empty((self.n, 32), dtype=np.uint8)
+        super().__init__(inputs={"data": packed.data, "offsets": packed.offsets.view(np.uint64)},
+                         outputs={"out": np.empty((packed.count, 32), dtype=np.uint8)})
         self.kernel_fn = devices.opencl_kernel(SOURCE, "sha256_batch")
 
-    def h2d(self) -> None:
-        import pyopencl as cl
-
-        if self.packed.data.nbytes:
-            cl.enqueue_copy(self.queue, self.d_data, self.packed.data)
-        cl.enqueue_copy(self.queue, self.d_offsets, self.packed.offsets)
-
-    def kernel(self) -> None:
+    def launch(self) -> None:
         if self.n:
-            self.kernel_fn(self.queue, (self.n,), None, self.d_data, self.d_offsets, np.uint64(self.n), self.d_out)
-
-    def d2h(self) -> np.ndarray:
-        import pyopencl as cl
-
-        if self.n:
-            cl.enqueue_copy(self.queue, self.out, self.d_out)
-        return self.out
-
-    def sync(self) -> None:
-        self.queue.finish()
+            self.kernel_fn(self.queue, (self.n,), None, self.dev["data"], self.dev["offsets"], np.uint64(self.n),
+                           self.dev["out"])
 
 
 def sha256_packed(packed: Packed) -> np.ndarray:
-    return devices.run_staged(Staged(packed))
+    return Staged(packed).run()

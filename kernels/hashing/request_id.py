@@ -1,26 +1,73 @@
-"""Request ids: the representation-independent hash of a request's content map (IC interface spec,
-"Request ids"): for each field H(name) || H(value), sorted, concatenated and hashed. Blobs as they are,
-text as UTF-8, naturals as unsigned LEB128, arrays as H(concatenated element hashes), maps recursively."""
+"""Request ids and the representation-independent hash of structured data (IC interface spec,
+"Representation-independent hashing of structured data" and "Request ids").
+
+    hash(blob)   = H(blob)                      bytes, bytearray, memoryview as they are
+    hash(text)   = H(UTF-8 of the text)
+    hash(nat)    = H(unsigned LEB128)           Nat(n), or a plain Python int >= 0
+    hash(int)    = H(signed LEB128, SLEB128)    Int(n), or a plain Python int < 0
+    hash(array)  = H(hash(e1) || hash(e2) || ...)
+    hash(map)    = H(concatenation, in sorted order, of H(key) || hash(value) for each field)
+
+Which integer encoding applies is the field's type, not its value: a request's `ingress_expiry` is a nat, a
+field typed int is SLEB128 whatever its sign. A plain Python int means nat when it is non-negative (the
+fields of a call request are all nats) and int when it is negative (no nat is negative). The two encodings
+agree for 0..63 and differ from 64 up (64 is 0x40 as a nat, 0xc0 0x00 as an int), so a caller hashing a
+field typed int wraps its value: ``Int(64)``. ``Nat(n)`` says "nat" explicitly and rejects n < 0.
+"""
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from .levels import Job, run_levels
 
 
+@dataclass(frozen=True)
+class Int:
+    """A value of the spec's type int: hashed as signed LEB128 (SLEB128), also when it is non-negative."""
+
+    value: int
+
+    def __post_init__(self):
+        if isinstance(self.value, bool) or not isinstance(self.value, int):
+            raise TypeError(f"{type(self).__name__} takes an int, got {type(self.value).__name__}")
+
+
+@dataclass(frozen=True)
+class Nat(Int):
+    """A value of the spec's type nat: hashed as unsigned LEB128."""
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.value < 0:
+            raise ValueError(f"Nat must be >= 0, got {self.value}; wrap a signed value as Int({self.value})")
+
+
 def leb128(n: int) -> bytes:
     """Unsigned LEB128 encoding of a natural number."""
     if n < 0:
-        raise ValueError(f"naturals only: {n}")
+        raise ValueError(f"unsigned LEB128 encodes naturals only, got {n}; use sleb128 (Int) for signed values")
     out = bytearray()
     while True:
         byte, n = n & 0x7F, n >> 7
         out.append(byte | (0x80 if n else 0))
         if not n:
             return bytes(out)
+
+
+def sleb128(n: int) -> bytes:
+    """Signed LEB128 encoding of an integer: 7 bits per byte, low first, until the rest is the sign extension
+    of the last byte's bit 6 (so -1 is 0x7f and 64 is 0xc0 0x00)."""
+    out = bytearray()
+    while True:
+        byte, n = n & 0x7F, n >> 7  # Python's >> on a negative int is arithmetic
+        if (n == 0 and not byte & 0x40) or (n == -1 and byte & 0x40):
+            out.append(byte)
+            return bytes(out)
+        out.append(byte | 0x80)
 
 
 def _encode_scalar(value) -> bytes | None:
@@ -30,8 +77,12 @@ def _encode_scalar(value) -> bytes | None:
         return bytes(value)
     if isinstance(value, str):
         return value.encode("utf-8")
+    if isinstance(value, Nat):
+        return leb128(value.value)
+    if isinstance(value, Int):
+        return sleb128(value.value)
     if isinstance(value, int):
-        return leb128(value)
+        return leb128(value) if value >= 0 else sleb128(value)
     return None
 
 
@@ -62,18 +113,19 @@ def map_job(content: dict) -> Job:
     return Job(parts, combine=_sorted_pairs)
 
 
-def hash_of_value(value) -> bytes:
-    """The spec's recursive definition, one hashlib call at a time: the oracle for the batched path."""
+def hash_value(value) -> bytes:
+    """The representation-independent hash (32 bytes) of any value: blob, text, nat, int, array or map.
+    The spec's recursive definition, one hashlib call at a time (also the oracle of the batched path)."""
     scalar = _encode_scalar(value)
     if scalar is not None:
         return hashlib.sha256(scalar).digest()
     if isinstance(value, dict):
         if not all(isinstance(k, str) for k in value):
             raise TypeError("field names must be str")
-        pairs = sorted(hashlib.sha256(k.encode()).digest() + hash_of_value(v) for k, v in value.items())
+        pairs = sorted(hashlib.sha256(k.encode()).digest() + hash_value(v) for k, v in value.items())
         return hashlib.sha256(b"".join(pairs)).digest()
     if isinstance(value, (list, tuple)):
-        return hashlib.sha256(b"".join(hash_of_value(v) for v in value)).digest()
+        return hashlib.sha256(b"".join(hash_value(v) for v in value)).digest()
     raise TypeError(f"cannot hash a value of type {type(value).__name__}")
 
 
@@ -81,7 +133,7 @@ def request_id(content: dict) -> bytes:
     """Request id of one request content map (32 bytes)."""
     if not isinstance(content, dict):
         raise TypeError(f"content must be a dict, got {type(content).__name__}")
-    return hash_of_value(content)
+    return hash_value(content)
 
 
 def request_ids(contents: Sequence[dict], *, backend: str = "library") -> np.ndarray:

@@ -90,7 +90,8 @@ class ResultsWriter:
             merged = pd.concat([old, new], ignore_index=True) if len(old) else new
             params = [c for c in merged.columns if c not in COLUMNS]
             key = KEY + params
-            merged = merged.assign(_key=merged[key].astype(str).agg("|".join, axis=1))
+            cells = merged[key].astype(object).where(merged[key].notna(), "").astype(str)
+            merged = merged.assign(_key=cells.agg("|".join, axis=1))
             merged = merged.drop_duplicates(subset="_key", keep="last").drop(columns="_key")
             _atomic_write(path, lambda f, m=merged: m.to_csv(f, index=False))
         return frame
