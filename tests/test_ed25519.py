@@ -1,7 +1,10 @@
 """Ed25519 verification on every backend: RFC 8032 and cryptography_vectors known answers, Wycheproof verdicts,
-bit-flip and random differential fuzzing against libsodium (PyNaCl), bad input, and the generated C table."""
+bit flips, differential fuzzing against an independent implementation (the RFC 8032 reference, or libsodium
+when the reference itself is under test), bad input, the generated C table, and the hot path (sweeps, check,
+target)."""
 import json
 import os
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -11,8 +14,9 @@ from hypothesis import strategies as st
 from nacl.signing import SigningKey
 
 from conftest import backend_params
-from kernels import devices
-from kernels.signatures import check_batch, ed25519_verify_batch, prepare, tables
+from kernels import BackendUnavailable, devices
+from kernels.registry import HOT_PATHS
+from kernels.signatures import HOT_PATH, check_batch, ed25519_verify_batch, prepare, tables
 from kernels.signatures import reference as ref
 
 ALL = backend_params("ed25519_verify")
@@ -37,8 +41,10 @@ RFC8032 = [
 ]
 
 
-def libsodium(keys, msgs, sigs):
-    return ed25519_verify_batch(keys, msgs, sigs, backend="library")
+def oracle(backend, keys, msgs, sigs):
+    """Verdicts of an implementation independent of `backend`: the RFC 8032 reference, or libsodium (PyNaCl)
+    when the reference is the backend under test."""
+    return ed25519_verify_batch(keys, msgs, sigs, backend="library" if backend == "reference" else "reference")
 
 
 def signed_batch(n, seed=0, message_bytes=100):
@@ -110,11 +116,7 @@ def test_wycheproof(backend):
     assert mismatched.size == 0, f"{backend} disagrees with Wycheproof on cases {mismatched.tolist()}"
 
 
-def test_wycheproof_agrees_with_libsodium():
-    keys, msgs, sigs, valid = wycheproof_cases()
-    np.testing.assert_array_equal(libsodium(keys, msgs, sigs), valid)
-
-
+@lru_cache(maxsize=1)
 def small_order_and_edge_inputs():
     """Keys and signatures on libsodium's rejection paths, with a valid triple as the template."""
     keys, msgs, sigs = signed_batch(1, seed=11)
@@ -148,11 +150,17 @@ def small_order_and_edge_inputs():
     return [c[0] for c in cases], [c[1] for c in cases], [c[2] for c in cases]
 
 
+@lru_cache(maxsize=1)
+def edge_verdicts():
+    """The reference's verdicts on the edge inputs (computed once: pure Python)."""
+    return ed25519_verify_batch(*small_order_and_edge_inputs(), backend="reference")
+
+
 @pytest.mark.parametrize("backend", ALL)
 def test_libsodium_rejection_paths(backend):
     keys, msgs, sigs = small_order_and_edge_inputs()
-    expected = libsodium(keys, msgs, sigs)
-    assert expected[0] and expected[-1]  # the valid template and the mixed-order key
+    expected = ed25519_verify_batch(keys, msgs, sigs, backend="library") if backend == "reference" else edge_verdicts()
+    assert expected[0] and expected[-1] and not expected[1:-1].any()  # the valid template and the mixed-order key
     np.testing.assert_array_equal(ed25519_verify_batch(keys, msgs, sigs, backend=backend), expected)
 
 
@@ -176,15 +184,13 @@ def test_bit_flips_in_r_s_a_m(backend):
             bit = int(rng.integers(8 * len(m)))
             m = bytearray(m); m[bit // 8] ^= 1 << (bit % 8); m = bytes(m)
         fk.append(k); fm.append(m); fs.append(s)
-    expected = libsodium(fk, fm, fs)
-    assert not expected.any()
-    np.testing.assert_array_equal(ed25519_verify_batch(fk, fm, fs, backend=backend), expected)
+    assert not ed25519_verify_batch(fk, fm, fs, backend=backend).any()  # a single flipped bit always breaks it
 
 
 @pytest.mark.parametrize("backend", FAST)
 @settings(max_examples=20, deadline=None)
 @given(data=st.data())
-def test_fuzz_against_libsodium(backend, data):
+def test_fuzz_against_an_independent_implementation(backend, data):
     n = data.draw(st.integers(0, 6))
     keys, msgs, sigs = signed_batch(n, seed=data.draw(st.integers(0, 2**16)), message_bytes=data.draw(st.integers(0, 200)))
     for i in range(n):  # mutate some elements: random bytes, truncation, extension, a changed message
@@ -202,7 +208,7 @@ def test_fuzz_against_libsodium(backend, data):
         elif how == "random":
             keys[i], msgs[i], sigs[i] = (data.draw(st.binary(max_size=40)), data.draw(st.binary(max_size=40)),
                                          data.draw(st.binary(max_size=70)))
-    np.testing.assert_array_equal(ed25519_verify_batch(keys, msgs, sigs, backend=backend), libsodium(keys, msgs, sigs))
+    np.testing.assert_array_equal(ed25519_verify_batch(keys, msgs, sigs, backend=backend), oracle(backend, keys, msgs, sigs))
 
 
 @pytest.mark.parametrize("backend", ALL)
@@ -273,13 +279,86 @@ def test_every_field_layout_of_the_c_core(source, options):
         options=["-I", str(devices.COMMON_DIR), *options])
     keys, msgs, sigs, valid = wycheproof_cases()
     ek, em, es = small_order_and_edge_inputs()
-    keys, msgs, sigs = keys + ek, msgs + em, sigs + es
-    expected = libsodium(keys, msgs, sigs)
-    staged = opencl.Staged(prepare(*check_batch(keys, msgs, sigs)))
+    staged = opencl.Staged(prepare(*check_batch(keys + ek, msgs + em, sigs + es)))
     staged.kernel_fn = cl.Kernel(program, "ed25519_verify")
-    staged.h2d()
-    staged.kernel()
-    got = staged.prepared.verdicts(staged.d2h())
-    staged.sync()
-    np.testing.assert_array_equal(got, expected)
+    got = staged.run()
     np.testing.assert_array_equal(got[:len(valid)], valid)
+    np.testing.assert_array_equal(got[len(valid):], edge_verdicts())
+
+
+def test_opencl_splits_a_batch_larger_than_one_device_buffer(monkeypatch):
+    if devices.unavailable_reason("opencl") is not None:
+        pytest.skip("no OpenCL device")
+    from kernels.signatures import opencl
+
+    calls = []
+    real = opencl.Staged.run
+    monkeypatch.setattr(opencl, "signatures_per_buffer", lambda device: 5)
+    monkeypatch.setattr(opencl.Staged, "run", lambda self: calls.append(self.prepared.count) or real(self))
+    keys, msgs, sigs = signed_batch(12, seed=6)
+    msgs[7] += b"!"
+    got = ed25519_verify_batch(keys, msgs, sigs, backend="opencl")
+    assert calls == [5, 5, 2]
+    assert got.tolist() == [i != 7 for i in range(12)]
+
+
+# --- the hot path: sweeps, check and target ---------------------------------------------------------------------
+
+def test_hot_path_lists_the_registry_operations_and_sweeps():
+    assert HOT_PATH.operations == HOT_PATHS["kernels.signatures"]
+    sweeps = HOT_PATH.cases("smoke")
+    assert list(sweeps) == ["batch", "cache"]
+    assert "openssl" in sweeps["batch"].backends and "reference" not in sweeps["cache"].backends
+    assert [w.params for w in sweeps["cache"].workloads] == [{"trace_messages": 40, "cached": False},
+                                                             {"trace_messages": 40, "cached": True}]
+    with pytest.raises(ValueError, match="unknown profile"):
+        HOT_PATH.cases("fast")
+
+
+def test_batch_sweep_rows_carry_phases_params_and_single_core_label():
+    from kernels.measure import Settings
+
+    frame = HOT_PATH.run_sweep("batch", "smoke", ["library", "numba_cpu"], progress=False,
+                               settings=Settings(warmup=0, min_repeats=1, min_seconds=0.0))
+    assert set(frame.backend) == {"library", "numba_cpu", "openssl"}
+    assert (frame.message_bytes == 100).all() and set(frame.batch_size) == {1, 4, 16}
+    numba = frame[frame.backend == "numba_cpu"]
+    assert set(numba.phase) == {"pack", "kernel", "end_to_end"}
+    assert set(numba[numba.batch_size == 1].device) == {"CPU, 1 core"}  # below SERIAL_BELOW: the calling thread
+
+
+def test_reference_is_skipped_above_its_limit_with_the_reason():
+    from kernels.signatures.hot_path import REFERENCE_MAX_BATCH
+
+    sweep = HOT_PATH.cases("quick")["batch"]
+    workload = sweep.workloads[0]
+    data = signed_batch(REFERENCE_MAX_BATCH + 1)
+    with pytest.raises(BackendUnavailable, match="skipped above"):
+        sweep.build("ed25519_verify", "reference", workload, REFERENCE_MAX_BATCH + 1, data)
+
+
+def test_check_rows_and_a_wrong_backend_fails(monkeypatch):
+    frame = HOT_PATH.check(["library", "numba_cpu"], "smoke")
+    assert set(frame.backend) == {"library", "numba_cpu"} and frame.result.str.startswith("agrees").all()
+    from kernels.signatures import library
+
+    monkeypatch.setattr(library, "ed25519_verify_batch", lambda k, m, s: np.ones(len(k), dtype=bool))
+    with pytest.raises(AssertionError, match="library gives a wrong verdict"):
+        HOT_PATH.check(["library"], "smoke")
+
+
+def test_target_smoke_checks_candidates_and_records_the_openssl_peer(monkeypatch):
+    result = HOT_PATH.targets()["ed25519_verify"]("smoke")
+    assert result.items == 256 and result.checked and result.peer == "openssl"
+    assert "numba_cpu" in result.candidates and result.candidate
+    from kernels.signatures import numba_cpu
+
+    monkeypatch.setattr(numba_cpu, "verify_prepared", lambda prepared: np.ones(prepared.count, dtype=bool))
+    with pytest.raises(AssertionError, match="numba_cpu"):
+        HOT_PATH.targets()["ed25519_verify"]("smoke")
+
+
+def test_prediction_scales_with_cores():
+    one, four = HOT_PATH.prediction(cores=1), HOT_PATH.prediction(cores=4)
+    assert four["lib25519_all_cores"] == pytest.approx(4 * one["lib25519_one_core"])
+    assert one["bytes_in"] == 32 + 64 + 32

@@ -11,11 +11,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..packing import as_bytes, check_messages
-from ..registry import STANDARD_MODULES, backend_module
+from ..registry import backend_module, check_backend, packed_input
 from .prepare import Prepared, prepare
-
-BACKEND_MODULES = {"ed25519_verify": STANDARD_MODULES}
-PREPARED_INPUT = ("numba_cpu", "opencl", "numba_cuda", "cupy")  # backends that take a Prepared batch
 
 __all__ = ["ed25519_verify_batch", "ed25519_verify_prepared", "prepare", "Prepared", "check_batch"]
 
@@ -38,13 +35,21 @@ def ed25519_verify_batch(public_keys: Sequence, messages: Sequence, signatures: 
     A key that is not 32 bytes or a signature that is not 64 bytes is a False verdict for that element."""
     module = backend_module("ed25519_verify", backend)
     keys, msgs, sigs = check_batch(public_keys, messages, signatures)
-    if backend in PREPARED_INPUT:
+    if packed_input(backend):
         return module.verify_prepared(prepare(keys, msgs, sigs))
     return module.ed25519_verify_batch(keys, msgs, sigs)
 
 
 def ed25519_verify_prepared(prepared: Prepared, *, backend: str) -> np.ndarray:
     """Verify a batch whose challenges are already computed (device backends only): (n,) bool."""
-    if backend not in PREPARED_INPUT:
+    check_backend(backend)
+    if not packed_input(backend):
         raise ValueError(f"backend {backend!r} takes raw batches; use ed25519_verify_batch")
     return backend_module("ed25519_verify", backend).verify_prepared(prepared)
+
+
+def __getattr__(name):
+    if name == "HOT_PATH":
+        from .hot_path import HOT_PATH
+        return HOT_PATH
+    raise AttributeError(name)

@@ -3,7 +3,8 @@
 `crypto_sign_ed25519_verify_detached` is reached through ``nacl.bindings.crypto_sign_open`` on the combined
 signature || message (the call ``VerifyKey.verify(m, s)`` makes); wrong-length keys or signatures are a
 False verdict here rather than PyNaCl's exception. OpenSSL (``cryptography``) is the second CPU baseline,
-timed in bench.py, not a backend: its acceptance rules differ from libsodium's on adversarial encodings.
+measured as the peer row "openssl" (hot_path.py), not a backend: its acceptance rules differ from libsodium's
+on adversarial encodings.
 """
 from __future__ import annotations
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 from numba import cuda, int8, int64
 
-from .. import devices
+from ..measure.staged import NumbaCudaStaged
 from . import tables
 from .numba_core import build
-from .prepare import Prepared
+from .prepare import Prepared, PreparedStaged
 
 THREADS = 64
 CORE = build(cuda.jit(device=True))
@@ -30,35 +30,18 @@ def _verify_kernel(pk, sig, h, consts, base, small, l_bytes, out):
     out[i] = 1 if _verify_one(pk[i], sig[i], h[i], consts, base, small, l_bytes, slides, ai) else 0
 
 
-class Staged:
-    """Device copies of the prepared batch, so h2d, kernel and d2h can be timed apart."""
+class Staged(PreparedStaged, NumbaCudaStaged):
+    """The prepared batch on the device (buffers allocated once), the tables copied once as constants."""
 
     def __init__(self, prepared: Prepared):
-        self.prepared = prepared
-        self.n = prepared.count
-        self.d_consts = cuda.to_device(CONSTS)
-        self.d_base = cuda.to_device(BASE)
-        self.d_small = cuda.to_device(SMALL)
-        self.d_l = cuda.to_device(L_BYTES)
-        self.d_out = cuda.device_array(max(self.n, 1), dtype=np.uint8)
+        super().__init__(prepared, constants={"consts": CONSTS, "base": BASE, "small": SMALL, "l": L_BYTES})
 
-    def h2d(self) -> None:
-        p = self.prepared
-        self.d_pk = cuda.to_device(np.ascontiguousarray(p.public_keys) if self.n else np.zeros((1, 32), np.uint8))
-        self.d_sig = cuda.to_device(np.ascontiguousarray(p.signatures) if self.n else np.zeros((1, 64), np.uint8))
-        self.d_h = cuda.to_device(np.ascontiguousarray(p.challenges) if self.n else np.zeros((1, 32), np.uint8))
-
-    def kernel(self) -> None:
-        if self.n:
-            blocks = (self.n + THREADS - 1) // THREADS
-            _verify_kernel[blocks, THREADS](self.d_pk, self.d_sig, self.d_h, self.d_consts, self.d_base, self.d_small,
-                                            self.d_l, self.d_out[: self.n])
-
-    def d2h(self) -> np.ndarray:
-        return self.d_out.copy_to_host()
-
-    def sync(self) -> None:
-        cuda.synchronize()
+    def launch(self) -> None:
+        n = self.prepared.count
+        if n:
+            d = self.dev
+            _verify_kernel[(n + THREADS - 1) // THREADS, THREADS](d["pk"], d["sig"], d["h"], d["consts"], d["base"],
+                                                                   d["small"], d["l"], d["out"])
 
 
 def compile() -> None:
@@ -68,4 +51,4 @@ def compile() -> None:
 
 
 def verify_prepared(prepared: Prepared) -> np.ndarray:
-    return prepared.verdicts(devices.run_staged(Staged(prepared)))
+    return Staged(prepared).run()

@@ -6,7 +6,8 @@ from pathlib import Path
 import numpy as np
 
 from .. import devices
-from .prepare import Prepared
+from ..measure.staged import OpenCLStaged
+from .prepare import Prepared, PreparedStaged
 
 SOURCE = str(Path(__file__).with_name("ed25519.cl"))  # radix 2^25.5, 32-bit limbs: GPUs
 SOURCE_FE51 = str(Path(__file__).with_name("ed25519_fe51.cl"))  # radix 2^51, 128-bit products: CPU devices
@@ -26,54 +27,36 @@ def compile() -> None:
 
 def local_size(device) -> tuple[int] | None:
     """(1,) on CPU devices: PoCL vectorises work-groups across work-items, which this branchy kernel (sliding
-    windows, early rejections) defeats; timed in alternation here, groups of one were 4-10 % faster than
-    PoCL's own choice (a small, noisy difference on a shared machine). GPUs: the driver's choice."""
+    windows, early rejections) defeats; timed in alternation, groups of one were a few per cent faster than
+    PoCL's own choice (a small, noisy difference). GPUs: the driver's choice."""
     import pyopencl as cl
 
     return (1,) if device.type & cl.device_type.CPU else None
 
 
-class Staged:
-    """The prepared batch moved to the device once, so transfer and kernel can be timed apart."""
+class Staged(PreparedStaged, OpenCLStaged):
+    """The prepared batch's keys, signatures and challenges on the device; one verdict byte per signature."""
 
     def __init__(self, prepared: Prepared):
-        import pyopencl as cl
-
-        self.queue = devices.opencl_queue()
-        self.prepared = prepared
-        self.n = prepared.count
-        mf, ctx = cl.mem_flags, self.queue.context
-        size = max(self.n, 1)  # OpenCL forbids zero-size buffers
-        self.d_pk = cl.Buffer(ctx, mf.READ_ONLY, 32 * size)
-        self.d_sig = cl.Buffer(ctx, mf.READ_ONLY, 64 * size)
-        self.d_h = cl.Buffer(ctx, mf.READ_ONLY, 32 * size)
-        self.d_out = cl.Buffer(ctx, mf.WRITE_ONLY, size)
-        self.out = np.zeros(size, dtype=np.uint8)
+        super().__init__(prepared)
         self.kernel_fn = devices.opencl_kernel(source_for(self.queue.device), "ed25519_verify")
         self.local_size = local_size(self.queue.device)
 
-    def h2d(self) -> None:
-        import pyopencl as cl
+    def launch(self) -> None:
+        n = self.prepared.count
+        if n:
+            d = self.dev
+            self.kernel_fn(self.queue, (n,), self.local_size, d["pk"], d["sig"], d["h"], np.uint64(n), d["out"])
 
-        if self.n:
-            cl.enqueue_copy(self.queue, self.d_pk, np.ascontiguousarray(self.prepared.public_keys))
-            cl.enqueue_copy(self.queue, self.d_sig, np.ascontiguousarray(self.prepared.signatures))
-            cl.enqueue_copy(self.queue, self.d_h, np.ascontiguousarray(self.prepared.challenges))
 
-    def kernel(self) -> None:
-        if self.n:
-            self.kernel_fn(self.queue, (self.n,), self.local_size, self.d_pk, self.d_sig, self.d_h, np.uint64(self.n), self.d_out)
-
-    def d2h(self) -> np.ndarray:
-        import pyopencl as cl
-
-        if self.n:
-            cl.enqueue_copy(self.queue, self.out, self.d_out)
-        return self.out
-
-    def sync(self) -> None:
-        self.queue.finish()
+def signatures_per_buffer(device) -> int:
+    """Signatures whose largest buffer (64 bytes each) fits in the device's largest allocation."""
+    return max(device.max_mem_alloc_size // 64, 1)
 
 
 def verify_prepared(prepared: Prepared) -> np.ndarray:
-    return prepared.verdicts(devices.run_staged(Staged(prepared)))
+    """Verdicts (n,) bool; a batch larger than the device's largest buffer is verified in parts."""
+    per_call = signatures_per_buffer(devices.opencl_queue().device)
+    if prepared.count <= per_call:
+        return Staged(prepared).run()
+    return np.concatenate([Staged(prepared.part(i, i + per_call)).run() for i in range(0, prepared.count, per_call)])

@@ -28,6 +28,11 @@ class Prepared:
         """Kernel output (n,) uint8 -> (n,) bool, False for every malformed element."""
         return (np.asarray(kernel_out).reshape(-1)[: self.count] != 0) & self.well_formed
 
+    def part(self, start: int, stop: int) -> "Prepared":
+        """Elements start..stop (views): a batch split to fit a device's largest allocation."""
+        return Prepared(self.public_keys[start:stop], self.signatures[start:stop], self.challenges[start:stop],
+                        self.well_formed[start:stop])
+
 
 def prepare(public_keys: list[bytes], messages: list[bytes], signatures: list[bytes]) -> Prepared:
     """Fixed-size arrays of a checked batch (lists of bytes of equal lengths)."""
@@ -47,3 +52,17 @@ def prepare(public_keys: list[bytes], messages: list[bytes], signatures: list[by
                     signatures=np.frombuffer(b"".join(sigs), np.uint8).reshape(n, SIGNATURE_BYTES),
                     challenges=np.frombuffer(challenges, np.uint8).reshape(n, 32),
                     well_formed=well_formed)
+
+
+class PreparedStaged:
+    """The device buffers of a prepared batch, for a staged base of any device API (measure.staged):
+    `class Staged(PreparedStaged, OpenCLStaged)`. Inputs: keys, signatures, challenges; output: one verdict
+    byte per signature, turned into (n,) bool by `result`."""
+
+    def __init__(self, prepared: Prepared, **kwargs):
+        super().__init__(inputs={"pk": prepared.public_keys, "sig": prepared.signatures, "h": prepared.challenges},
+                         outputs={"out": np.zeros(prepared.count, dtype=np.uint8)}, **kwargs)
+        self.prepared = prepared
+
+    def result(self) -> np.ndarray:
+        return self.prepared.verdicts(self.outputs["out"])
