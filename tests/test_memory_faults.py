@@ -3,8 +3,9 @@ only the child; the IC-shaped dirty patterns; the tracking-vs-compare break-even
 import numpy as np
 import pytest
 
-from kernels import models, workloads
-from kernels.memory import faults
+from kernels import workloads as datasets
+from kernels.memory import faults, workloads
+from kernels.memory.prediction import tracking_break_even_dirty_ratio
 
 pytestmark = pytest.mark.skipif(faults.unavailable_reason() is not None, reason=str(faults.unavailable_reason()))
 
@@ -30,12 +31,12 @@ def test_fault_costs_bad_input():
         faults.fault_costs(npages=0)
 
 
-def test_break_even_dirty_ratio():
-    assert models.tracking_break_even_dirty_ratio(10e-6, 0.1e-6, 0.3e-6) == pytest.approx(0.02)
-    assert models.tracking_break_even_dirty_ratio(1e-6, 1e-6, 0.5e-6) == 0.0  # protecting alone costs more
-    assert models.tracking_break_even_dirty_ratio(1e-6, 0.0, 5e-6) == 1.0
+def test_break_even_dirty_ratio_known_answers_and_clipping():
+    assert tracking_break_even_dirty_ratio(10e-6, 0.1e-6, 0.3e-6) == pytest.approx(0.02)
+    assert tracking_break_even_dirty_ratio(1e-6, 1e-6, 0.5e-6) == 0.0  # protecting alone costs more
+    assert tracking_break_even_dirty_ratio(1e-6, 0.0, 5e-6) == 1.0
     with pytest.raises(ValueError):
-        models.tracking_break_even_dirty_ratio(0.0, 0.0, 1.0)
+        tracking_break_even_dirty_ratio(0.0, 0.0, 1.0)
 
 
 @pytest.mark.parametrize("pattern", workloads.DIRTY_PATTERNS)
@@ -79,8 +80,8 @@ def test_checkpoint_accumulation_grows_to_the_union():
 
 def test_dirty_pattern_dataset_matches_manifest(tmp_path):
     name = "dirty_pages_256MiB.npz"
-    generated = workloads.write_datasets(tmp_path, [name])
-    assert workloads.check_against_manifest(generated) == []
+    generated = datasets.write_datasets(tmp_path, [name])
+    assert datasets.check_against_manifest(generated) == []
     with np.load(tmp_path / name) as f:
         assert f["sparse_round"].size == workloads.round_dirty_pages(256 << 20)
         assert f["stack_checkpoint_growth"].size == workloads.CHECKPOINT_ROUNDS

@@ -5,18 +5,16 @@ deltas, up to a checkpoint every 500 rounds (REFERENCES.md section 1). `dirty_pa
 two images of the memory, `copy_pages` gathers/scatters a page list, `wasm_memory_copy` is Wasm's
 `memory.copy` (memmove semantics inside one linear memory). `faults` measures the IC's own method
 (write-protect the memory, handle the faults); `wasm_runtime` runs the real instructions in wasmtime.
+`HOT_PATH` (kernels/memory/hot_path.py) owns the sweeps, checks, targets and prediction.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from ..registry import STANDARD_MODULES, backend_module
+from ..registry import backend_module
 from .checks import OS_PAGE, WASM_PAGE, check_copy, check_memory_copy, check_pair
 
-_ALL = STANDARD_MODULES
-BACKEND_MODULES = {"dirty_pages": _ALL, "copy_pages": _ALL, "wasm_memory_copy": _ALL}
-
-__all__ = ["dirty_pages", "copy_pages", "wasm_memory_copy", "OS_PAGE", "WASM_PAGE", "BACKEND_MODULES"]
+__all__ = ["dirty_pages", "copy_pages", "wasm_memory_copy", "OS_PAGE", "WASM_PAGE", "HOT_PATH"]
 
 
 def dirty_pages(before: np.ndarray, after: np.ndarray, *, page_size: int = OS_PAGE, backend: str) -> np.ndarray:
@@ -42,3 +40,10 @@ def wasm_memory_copy(memory: np.ndarray, dst: int, src: int, n: int, *, backend:
     module = backend_module("wasm_memory_copy", backend)
     if n and dst != src:
         module.memory_copy(memory, dst, src, n)
+
+
+def __getattr__(name):
+    if name == "HOT_PATH":
+        from .hot_path import HOT_PATH
+        return HOT_PATH
+    raise AttributeError(name)

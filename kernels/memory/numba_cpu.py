@@ -109,8 +109,17 @@ def _copy_disjoint_parallel(m, dst, src, n):
             b[j] = a[j]
 
 
-def _parallel(nbytes: int) -> bool:
-    return nbytes >= PARALLEL_MIN_BYTES and numba.get_num_threads() >= PARALLEL_MIN_THREADS
+def threads_used(nbytes: int, *, overlapping: bool = False) -> int:
+    """Threads a call that touches `nbytes` bytes runs on: Numba's pool at and above `PARALLEL_MIN_BYTES` with
+    at least `PARALLEL_MIN_THREADS` threads, else 1 (the serial kernel). An overlapping memory.copy is always
+    serial. The harness labels the device and charges energy by this count."""
+    if overlapping or nbytes < PARALLEL_MIN_BYTES or numba.get_num_threads() < PARALLEL_MIN_THREADS:
+        return 1
+    return numba.get_num_threads()
+
+
+def _parallel(nbytes: int, *, overlapping: bool = False) -> bool:
+    return threads_used(nbytes, overlapping=overlapping) > 1
 
 
 def compile() -> None:
@@ -141,7 +150,7 @@ def copy_pages(src: np.ndarray, dst: np.ndarray, pages: np.ndarray, page_size: i
 
 
 def memory_copy(memory: np.ndarray, dst: int, src: int, n: int) -> None:
-    if abs(dst - src) >= n and _parallel(n):
+    if _parallel(n, overlapping=abs(dst - src) < n):
         _copy_disjoint_parallel(memory, dst, src, n)
     else:
         _memmove(memory, dst, src, n)
