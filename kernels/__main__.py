@@ -119,7 +119,7 @@ def target(args) -> int:
 
 def datasets(args) -> int:
     """Generate the workload files; compare them with datasets/MANIFEST.json (or rewrite it with --update)."""
-    from .workloads import MANIFEST, check_against_manifest, write_datasets
+    from .datasets import MANIFEST, check_against_manifest, write_datasets
 
     manifest = write_datasets(args.out)
     for name, entry in manifest.items():

@@ -106,7 +106,8 @@ def show_source(obj, max_lines: int = 40) -> None:
     display(Markdown(f"`{where}`:\n\n```python\n{text}\n```"))
 
 
-def _save(fig, path: str | Path | None) -> None:
+def save_figure(fig, path: str | Path | None) -> None:
+    """Save a figure (PNG, 120 dpi) where the notebook asks, creating the folder."""
     if path is not None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(path, dpi=120, bbox_inches="tight")
@@ -124,7 +125,7 @@ def plot_throughput(frame: pd.DataFrame, title: str, path: str | Path | None = N
                  **hue(sel))
     ax.set(xscale="log", yscale="log", xlabel="batch size (items)", ylabel=ylabel, title=title)
     ax.grid(True, which="major", alpha=0.3)
-    _save(fig, path)
+    save_figure(fig, path)
     return fig
 
 
@@ -141,7 +142,7 @@ def plot_speedup(frame: pd.DataFrame, title: str, path: str | Path | None = None
     ax.axhline(1.0, color="black", lw=1, ls=":")
     ax.set(xscale="log", yscale="log", xlabel="batch size (items)", ylabel=f"speedup over {BASELINE}", title=title)
     ax.grid(True, which="major", alpha=0.3)
-    _save(fig, path)
+    save_figure(fig, path)
     return fig
 
 
@@ -157,7 +158,7 @@ def plot_workloads(frame: pd.DataFrame, title: str, path: str | Path | None = No
                 **hue(sel))
     ax.set(yscale="log", ylabel=ylabel, xlabel="", title=title)
     ax.tick_params(axis="x", rotation=15)
-    _save(fig, path)
+    save_figure(fig, path)
     return fig
 
 

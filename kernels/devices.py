@@ -200,12 +200,3 @@ def cuda_event_timer(backend: str):
 
         return timer
     raise ValueError(f"{backend} has no CUDA events")
-
-
-def run_staged(staged):
-    """Host data to host result through a backend's Staged object: h2d, kernel, d2h, then synchronise."""
-    staged.h2d()
-    staged.kernel()
-    out = staged.d2h()
-    staged.sync()
-    return out

@@ -9,6 +9,8 @@ by ``check_profile``; a package keys its own sizes by the profile name.
 """
 from __future__ import annotations
 
+import importlib
+
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -79,6 +81,17 @@ class Sweep:
                         except BackendUnavailable as e:
                             yield e
                 del data
+
+
+def lazy_hot_path(package: str):
+    """A package's module-level `__getattr__` that imports `<package>.hot_path` when `HOT_PATH` is first asked
+    for, so importing the package stays cheap and its hot_path module may import the package freely."""
+    def __getattr__(name: str):
+        if name == "HOT_PATH":
+            return importlib.import_module(".hot_path", package).HOT_PATH
+        raise AttributeError(f"module {package!r} has no attribute {name!r}")
+
+    return __getattr__
 
 
 class HotPath:

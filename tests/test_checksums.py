@@ -1,5 +1,6 @@
-"""Checksums on every backend: check values, RFC 1071, boundary lengths, combining pieces, differential
-fuzzing against zlib / crc32c / the bitwise reference, bad input; the textual principal form."""
+"""Checksums on every backend: published check values, RFC 1071, boundary lengths, combining pieces, differential
+fuzzing against an implementation independent of the backend under test (the bitwise reference for the
+library; zlib / crc32c / numpy for every other backend), bad input; the textual principal form."""
 import functools
 import zlib
 
@@ -13,49 +14,56 @@ from conftest import backend_params
 from kernels import BackendUnavailable, backends_for
 from kernels.checksums import (ALGORITHMS, checksum_batch, checksum_packed, pack, principal_from_text,
                                principal_to_text, reference, tables)
-from kernels.checksums import numba_cpu
+from kernels.checksums import library, numba_cpu
 from kernels.checksums.pieces import COMBINE_FAN_IN, DEVICE_PIECE_BYTES, device_arrays, groups, split, two_level
 
 ALL = backend_params("crc32")
 # The simulator runs one Python thread per CUDA thread: keep its inputs to a handful of buffers.
 FAST = backend_params("crc32", exclude=("numba_cuda",))
+# Backends that cut one buffer into pieces (numba_cpu on cores, OpenCL on work-items).
+SPLITTING = backend_params("crc32", exclude=("reference", "library", "numba_cuda"))
+LIBRARY = {"crc32": zlib.crc32, "crc32c": crc32c.crc32c, "adler32": zlib.adler32, "inet16": library.inet16}
 
 
-def independent(algorithm, buffers):
-    """zlib, the crc32c package and the RFC 1071 reference: the values every backend must reproduce."""
-    fn = {"crc32": zlib.crc32, "crc32c": crc32c.crc32c, "adler32": zlib.adler32, "inet16": reference.inet16}[algorithm]
+def expected(algorithm, buffers, backend):
+    """The values `backend` must reproduce, from an implementation independent of it: the bitwise reference
+    for `library` (which calls zlib / crc32c / numpy), and those libraries for every other backend."""
+    fn = reference.FUNCTIONS[algorithm] if backend == "library" else LIBRARY[algorithm]
     return np.array([fn(bytes(b)) for b in buffers], dtype=np.uint32).reshape(-1)
 
 
-# Check values on ASCII "123456789" (REFERENCES.md section 1; Greg Cook's CRC catalogue).
-CHECK = {"crc32": 0xCBF43926, "crc32c": 0xE3069283, "adler32": 0x091E01DE}
+# Published check values (REFERENCES.md section 1): Greg Cook's CRC catalogue on ASCII "123456789", and the
+# Adler-32 of "Wikipedia" (Wikipedia, "Adler-32").
+CHECK = [("crc32", b"123456789", 0xCBF43926), ("crc32c", b"123456789", 0xE3069283),
+         ("adler32", b"123456789", 0x091E01DE), ("adler32", b"Wikipedia", 0x11E60398)]
 # RFC 1071 section 3: these eight bytes sum to 0xddf2, so the checksum is 0x220d.
 RFC1071 = bytes.fromhex("0001f203f4f5f6f7")
 
 
 @pytest.mark.parametrize("backend", ALL)
-@pytest.mark.parametrize("algorithm", sorted(CHECK))
-def test_check_values(backend, algorithm):
-    got = checksum_batch(algorithm, [b"123456789"], backend=backend)
+@pytest.mark.parametrize("algorithm, data, value", CHECK, ids=lambda v: v if isinstance(v, str) else None)
+def test_published_check_values(backend, algorithm, data, value):
+    got = checksum_batch(algorithm, [data], backend=backend)
     assert got.dtype == np.uint32 and got.shape == (1,)
-    assert int(got[0]) == CHECK[algorithm]
+    assert int(got[0]) == value
 
 
 @pytest.mark.parametrize("backend", ALL)
-def test_rfc1071_example(backend):
+def test_rfc1071_example_and_odd_length_padding(backend):
     assert int(checksum_batch("inet16", [RFC1071], backend=backend)[0]) == 0x220D
     # Odd length: the last byte is padded with a zero byte, so appending a zero changes nothing.
     odd = checksum_batch("inet16", [RFC1071[:7], RFC1071[:7] + b"\0"], backend=backend)
     assert odd[0] == odd[1] == 0x220D + 0xF7
 
 
-def test_reference_is_independent_of_the_libraries():
+def test_bitwise_reference_agrees_with_zlib_and_crc32c():
     rng = np.random.default_rng(11)
     for n in (0, 1, 2, 3, 7, 64, 200, 1001):
         b = rng.bytes(n)
         assert reference.crc32(b) == zlib.crc32(b)
         assert reference.crc32c(b) == crc32c.crc32c(b)
         assert reference.adler32(b) == zlib.adler32(b)
+        assert reference.inet16(b) == library.inet16(b)
 
 
 @pytest.mark.parametrize("backend", ALL)
@@ -64,7 +72,8 @@ def test_lengths_0_to_65(backend, algorithm):
     rng = np.random.default_rng(1)
     lengths = range(66) if backend != "numba_cuda" else (0, 1, 2, 3, 4, 5, 8, 63, 64, 65)
     buffers = [rng.bytes(n) for n in lengths]
-    np.testing.assert_array_equal(checksum_batch(algorithm, buffers, backend=backend), independent(algorithm, buffers))
+    np.testing.assert_array_equal(checksum_batch(algorithm, buffers, backend=backend),
+                                  expected(algorithm, buffers, backend))
 
 
 # Around the numba_cpu fold (64-byte steps, 128-byte minimum, 16-byte tail) and Adler-32 blocks (4096, 5552).
@@ -78,7 +87,8 @@ def test_fold_and_block_boundaries(backend, algorithm):
     rng = np.random.default_rng(2)
     lengths = FOLD_LENGTHS if backend != "reference" else FOLD_LENGTHS[:12]
     buffers = [rng.bytes(n) for n in lengths]
-    np.testing.assert_array_equal(checksum_batch(algorithm, buffers, backend=backend), independent(algorithm, buffers))
+    np.testing.assert_array_equal(checksum_batch(algorithm, buffers, backend=backend),
+                                  expected(algorithm, buffers, backend))
 
 
 @pytest.mark.parametrize("backend", [b for b in ("opencl", "numba_cuda", "cupy")])
@@ -95,7 +105,8 @@ def test_device_piece_boundaries(backend, algorithm):
     if backend == "numba_cuda":
         lengths = [p + 1, 2 * p + 3]
     buffers = [rng.bytes(n) for n in lengths]
-    np.testing.assert_array_equal(checksum_batch(algorithm, buffers, backend=backend), independent(algorithm, buffers))
+    np.testing.assert_array_equal(checksum_batch(algorithm, buffers, backend=backend),
+                                  expected(algorithm, buffers, backend))
 
 
 @pytest.mark.parametrize("parallel", [True, False], ids=["all-cores", "one-thread"])
@@ -107,18 +118,16 @@ def test_numba_cpu_uneven_pieces(algorithm, piece_bytes, parallel):
     rng = np.random.default_rng(piece_bytes)
     buffers = [rng.bytes(int(n)) for n in rng.integers(0, 3000, 12)] + [rng.bytes(4096 * 3 + 5)]
     got = numba_cpu.checksum_packed(algorithm, pack(buffers), piece_bytes=piece_bytes, parallel=parallel)
-    np.testing.assert_array_equal(got, independent(algorithm, buffers))
+    np.testing.assert_array_equal(got, expected(algorithm, buffers, "numba_cpu"))
 
 
-@pytest.mark.parametrize("backend", FAST)
+@pytest.mark.parametrize("backend", SPLITTING)
 @pytest.mark.parametrize("algorithm", ALGORITHMS)
-def test_one_large_buffer(backend, algorithm):
-    """One buffer split across cores (numba_cpu pieces are 1 MiB) and combined."""
-    if backend == "reference":
-        pytest.skip("pure Python: megabytes take too long for the suite")
+def test_one_large_buffer_split_and_combined(backend, algorithm):
+    """One buffer split across cores (numba_cpu pieces are 1 MiB, device pieces 4 KiB) and combined."""
     buffer = np.random.default_rng(4).bytes(3 * (1 << 20) + 12345)
     got = checksum_batch(algorithm, [buffer, b"x"], backend=backend)
-    np.testing.assert_array_equal(got, independent(algorithm, [buffer, b"x"]))
+    np.testing.assert_array_equal(got, expected(algorithm, [buffer, b"x"], backend))
 
 
 def test_crc_combine_uneven_splits():
@@ -188,7 +197,7 @@ def test_compiled_split_matches_numpy_split(piece_bytes):
 
 @pytest.mark.parametrize("backend", ALL)
 @pytest.mark.parametrize("algorithm", ALGORITHMS)
-def test_empty_batch(backend, algorithm):
+def test_empty_batch_gives_empty_uint32_array(backend, algorithm):
     got = checksum_batch(algorithm, [], backend=backend)
     assert got.shape == (0,) and got.dtype == np.uint32
 
@@ -196,27 +205,64 @@ def test_empty_batch(backend, algorithm):
 @pytest.mark.parametrize("backend", FAST)
 @settings(max_examples=20, deadline=None)
 @given(buffers=st.lists(st.binary(max_size=400), max_size=30), algorithm=st.sampled_from(ALGORITHMS))
-def test_fuzz_against_libraries(backend, buffers, algorithm):
-    np.testing.assert_array_equal(checksum_batch(algorithm, buffers, backend=backend), independent(algorithm, buffers))
+def test_fuzz_against_an_independent_implementation(backend, buffers, algorithm):
+    np.testing.assert_array_equal(checksum_batch(algorithm, buffers, backend=backend),
+                                  expected(algorithm, buffers, backend))
 
 
 @pytest.mark.parametrize("backend", ALL)
-def test_bytes_like_inputs(backend):
+def test_bytes_like_inputs_give_the_values_of_their_bytes(backend):
     raw = bytes(range(256)) * 2
     buffers = [bytearray(raw[:70]), memoryview(raw)[1:66], memoryview(raw)[::3], np.frombuffer(raw, np.uint8)[5:125],
                raw[:0]]
     flat = [bytes(b) if not isinstance(b, memoryview) else b.tobytes() for b in buffers]
     for algorithm in ALGORITHMS:
-        np.testing.assert_array_equal(checksum_batch(algorithm, buffers, backend=backend), independent(algorithm, flat))
+        np.testing.assert_array_equal(checksum_batch(algorithm, buffers, backend=backend),
+                                      expected(algorithm, flat, backend))
 
 
 @pytest.mark.parametrize("backend", FAST)
-def test_packed_input_agrees(backend):
+def test_packed_input_gives_the_same_values(backend):
     rng = np.random.default_rng(6)
     buffers = [rng.bytes(int(n)) for n in rng.integers(0, 300, 40)]
     for algorithm in ALGORITHMS:
         np.testing.assert_array_equal(checksum_packed(algorithm, pack(buffers), backend=backend),
-                                      independent(algorithm, buffers))
+                                      expected(algorithm, buffers, backend))
+
+
+@pytest.mark.parametrize("backend", ["opencl", "numba_cuda", "cupy"])
+def test_staged_run_allocates_no_device_memory_after_construction(backend, monkeypatch):
+    """Device buffers are allocated once, in the constructor: h2d, kernel and d2h (run twice) allocate
+    nothing, so transfer times mean the same on every device API."""
+    from kernels.registry import backend_module
+
+    reason = backends_for("crc32")[backend]
+    if reason:
+        pytest.skip(reason)
+    rng = np.random.default_rng(12)
+    buffers = [rng.bytes(n) for n in (0, 5, 70, DEVICE_PIECE_BYTES + 1)]
+    staged = backend_module("crc32", backend).Staged("crc32", pack(buffers))
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("device memory allocated after construction")
+
+    monkeypatch.setattr(staged, "_alloc", refuse)
+    if backend == "numba_cuda":
+        from numba import cuda
+
+        monkeypatch.setattr(cuda, "to_device", refuse)
+        monkeypatch.setattr(cuda, "device_array", refuse)
+    elif backend == "opencl":
+        import pyopencl
+
+        monkeypatch.setattr(pyopencl, "Buffer", refuse)
+    else:
+        import cupy
+
+        monkeypatch.setattr(cupy, "empty", refuse)
+        monkeypatch.setattr(cupy, "asarray", refuse)
+    for _ in range(2):
+        np.testing.assert_array_equal(staged.run(), expected("crc32", buffers, backend))
 
 
 @pytest.mark.parametrize("bad", ["crc16", "CRC32", "", None, 32])
@@ -260,17 +306,26 @@ PRINCIPALS = [
 
 
 @pytest.mark.parametrize("raw, text", PRINCIPALS)
-def test_principal_examples(raw, text):
+def test_principal_examples_print_and_parse(raw, text):
     assert principal_to_text(bytes.fromhex(raw)) == text
     assert principal_from_text(text) == bytes.fromhex(raw)
 
 
 @settings(max_examples=100, deadline=None)
 @given(raw=st.binary(max_size=29))
-def test_principal_round_trip(raw):
+def test_principal_round_trip_in_any_case(raw):
     text = principal_to_text(raw)
     assert text == text.lower() and all(len(g) == 5 for g in text.split("-")[:-1])
     assert principal_from_text(text) == raw
+    assert principal_from_text(text.upper()) == raw
+
+
+@pytest.mark.parametrize("text", ["EM77E-BVLZU-AQ", "Em77E-bVlZu-Aq", "em77e-BVLZU-aq"])
+def test_principal_text_is_parsed_case_insensitively(text):
+    """IC interface specification: "conventionally printed with lower case letters, but parsed
+    case-insensitively"; printing stays lower case."""
+    assert principal_from_text(text) == bytes.fromhex("abcd01") == principal_from_text("em77e-bvlzu-aq")
+    assert principal_to_text(principal_from_text(text)) == "em77e-bvlzu-aq"
 
 
 @pytest.mark.parametrize("text, message", [
@@ -278,13 +333,15 @@ def test_principal_round_trip(raw):
     ("em77f-bvlzu-aq", "checksum"),  # a CRC character changed
     ("em77eb-vlzu-aq", "canonical"),  # grouping moved
     ("em77ebvlzuaq", "canonical"),  # no dashes
-    ("EM77E-BVLZU-AQ", "canonical"),  # upper case
+    ("EM77E-BVLZU-AB", "checksum|canonical"),  # upper case, last character changed
+    ("EM77F-BVLZU-AQ", "checksum"),  # upper case, a CRC character changed
+    ("em77e-bvlzu-a\u212a", "Base32"),  # KELVIN SIGN: lower-cases to an ASCII 'k', still not Base32
     ("em77e-bvlzu-aq-", "canonical"),  # trailing dash
     ("em77e-bvlzu-a1", "Base32"),  # '1' is not a Base32 letter
     ("aaa", "Base32|short"),
     ("", "short"),
 ])
-def test_principal_from_text_rejects(text, message):
+def test_principal_from_text_rejects_corrupted_or_malformed_text(text, message):
     with pytest.raises(ValueError, match=message):
         principal_from_text(text)
 
@@ -349,5 +406,5 @@ def test_numba_cuda_device_code_types_and_agrees_on_cpu(algorithm, fan_in):
     else:
         combine(code, host["piece_len"], host["item_pieces"], partial, out, out_len, np.int64(1))
     assert two_level(host) == (fan_in < 6)
-    np.testing.assert_array_equal(out, independent(algorithm, buffers))
+    np.testing.assert_array_equal(out, expected(algorithm, buffers, "numba_cuda"))
     np.testing.assert_array_equal(out_len, [len(b) for b in buffers])

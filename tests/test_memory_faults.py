@@ -3,7 +3,7 @@ only the child; the IC-shaped dirty patterns; the tracking-vs-compare break-even
 import numpy as np
 import pytest
 
-from kernels import workloads as datasets
+from kernels import datasets
 from kernels.memory import faults, workloads
 from kernels.memory.prediction import tracking_break_even_dirty_ratio
 

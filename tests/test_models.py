@@ -1,9 +1,9 @@
-"""Models: break-even formula and the SHA-256 prediction."""
+"""Models shared by the hot paths: the break-even formula."""
 import math
 
 import pytest
 
-from kernels import anchors, models
+from kernels import models
 
 
 def test_break_even_formula():
@@ -20,11 +20,3 @@ def test_no_break_even_when_bus_is_slower_than_cpu():
 def test_break_even_rejects_nonpositive_rates():
     with pytest.raises(ValueError):
         models.break_even_batch(1e-6, 0, 1, 1, 1, 1)
-
-
-def test_sha256_prediction_counts_blocks():
-    assert models.sha256_blocks(55) == 1 and models.sha256_blocks(56) == 2 and models.sha256_blocks(64) == 2
-    pred = models.sha256_prediction(64, cores=2)
-    assert pred["padded_bytes"] == 128 and pred["compressions"] == 2
-    assert pred["h100_kernel"] == pytest.approx(anchors.SHA256_H100_HASHCAT_HPS / 2)
-    assert pred["h100_end_to_end"] == min(pred["h100_kernel"], pred["pcie_end_to_end_limit"])

@@ -3,15 +3,17 @@ import json
 
 import numpy as np
 
-from kernels import workloads
+from kernels import datasets
 from kernels.hashing import hashtree as ht
+from kernels.hashing import workloads
+from kernels.random_data import random_messages
 
 SMALL = ["request_status_100.npz", "request_status_1000.npz", "ingress_block_1000.json"]
 
 
 def test_same_seed_same_workload():
-    assert workloads.random_messages(5, 7, seed=3) == workloads.random_messages(5, 7, seed=3)
-    assert workloads.random_messages(5, 7, seed=3) != workloads.random_messages(5, 7, seed=4)
+    assert random_messages(5, 7, seed=3) == random_messages(5, 7, seed=3)
+    assert random_messages(5, 7, seed=3) != random_messages(5, 7, seed=4)
     assert ht.digest(workloads.request_status_tree(50, 1)) == ht.digest(workloads.request_status_tree(50, 1))
 
 
@@ -33,27 +35,27 @@ def test_ingress_block_shape():
 
 
 def test_datasets_match_committed_manifest(tmp_path):
-    generated = workloads.write_datasets(tmp_path, SMALL)
+    generated = datasets.write_datasets(tmp_path, SMALL)
     assert set(generated) == set(SMALL)
-    assert workloads.check_against_manifest(generated) == []
+    assert datasets.check_against_manifest(generated) == []
 
 
 def test_manifest_detects_a_changed_file(tmp_path):
-    generated = workloads.write_datasets(tmp_path, ["request_status_100.npz"])
+    generated = datasets.write_datasets(tmp_path, ["request_status_100.npz"])
     generated["request_status_100.npz"]["sha256"] = "0" * 64
-    assert workloads.check_against_manifest(generated) == ["request_status_100.npz"]
+    assert datasets.check_against_manifest(generated) == ["request_status_100.npz"]
 
 
 def test_sample_file_loads_to_the_same_tree():
-    sample = workloads.DATASETS / "samples" / "request_status_100.npz"
-    manifest = json.loads(workloads.MANIFEST.read_text())
-    assert workloads.sha256_file(sample) == manifest["request_status_100.npz"]["sha256"]
-    assert ht.digest(workloads.load_request_status_tree(sample)) == ht.digest(workloads.request_status_tree(100, 0))
+    sample = datasets.DATASETS / "samples" / "request_status_100.npz"
+    manifest = json.loads(datasets.MANIFEST.read_text())
+    assert datasets.sha256_file(sample) == manifest["request_status_100.npz"]["sha256"]
+    assert ht.digest(datasets.load_request_status_tree(sample)) == ht.digest(workloads.request_status_tree(100, 0))
 
 
 def test_ingress_json_round_trip(tmp_path):
-    workloads.write_datasets(tmp_path, ["ingress_block_1000.json"])
-    loaded = workloads.ingress_from_json(json.loads((tmp_path / "ingress_block_1000.json").read_text()))
+    datasets.write_datasets(tmp_path, ["ingress_block_1000.json"])
+    loaded = datasets.ingress_from_json(json.loads((tmp_path / "ingress_block_1000.json").read_text()))
     assert loaded == workloads.ingress_block(1000, 0)
 
 

@@ -7,13 +7,11 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..packing import Packed, as_bytes, check_messages, pack
-from ..registry import STANDARD_MODULES, backend_module
+from ..registry import HOT_PATHS, backend_module, packed_input
 from .principal import principal_from_text, principal_to_text
+from ..hotpath import lazy_hot_path
 
-ALGORITHMS = ("crc32", "crc32c", "adler32", "inet16")
-CHECKSUM_BACKENDS = STANDARD_MODULES
-BACKEND_MODULES = {algorithm: CHECKSUM_BACKENDS for algorithm in ALGORITHMS}
-PACKED_INPUT = ("numba_cpu", "opencl", "numba_cuda", "cupy")  # backends that take data + offsets
+ALGORITHMS = HOT_PATHS["kernels.checksums"]  # the operations: crc32, crc32c, adler32, inet16
 
 __all__ = ["ALGORITHMS", "checksum_batch", "checksum_packed", "principal_to_text", "principal_from_text",
            "pack", "Packed"]
@@ -30,7 +28,7 @@ def checksum_batch(algorithm: str, buffers: Sequence, *, backend: str) -> np.nda
     check_algorithm(algorithm)
     items = check_messages(buffers, "buffers")
     module = backend_module(algorithm, backend)
-    if backend in PACKED_INPUT:
+    if packed_input(backend):
         return module.checksum_packed(algorithm, pack(items))
     return module.checksum_batch(algorithm, [b if isinstance(b, bytes) else as_bytes(b) for b in items])
 
@@ -39,7 +37,10 @@ def checksum_packed(algorithm: str, packed: Packed, *, backend: str) -> np.ndarr
     """Checksums of a batch that is already packed (data + offsets), without copying it."""
     check_algorithm(algorithm)
     module = backend_module(algorithm, backend)
-    if backend in PACKED_INPUT:
+    if packed_input(backend):
         return module.checksum_packed(algorithm, packed)
     d, o = packed.data, packed.offsets
     return module.checksum_batch(algorithm, [d[o[i]:o[i + 1]].tobytes() for i in range(packed.count)])
+
+
+__getattr__ = lazy_hot_path(__name__)  # HOT_PATH, imported on first use (no import cycle)

@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 from numba import cuda, int64, uint32, uint64
 
-from .. import devices
+from ..measure.staged import NumbaCudaStaged
 from ..packing import Packed
-from .pieces import device_arrays, two_level
+from .pieces import PiecesStaged, combine_passes
 from .reference import ADLER_BASE
-from .tables import ALGORITHM_CODES, device_poly, device_tables
+from .tables import ALGORITHM_CODES
 
 THREADS = 128
 CRC32C, ADLER32, INET16 = ALGORITHM_CODES["crc32c"], ALGORITHM_CODES["adler32"], ALGORITHM_CODES["inet16"]
@@ -169,54 +169,23 @@ def _combine_kernel(algorithm, in_len, seg_first, inp, out, out_len, finalize):
         _combine(j, algorithm, in_len, seg_first, inp, out, out_len, finalize)
 
 
-def host_arrays(packed: Packed) -> dict[str, np.ndarray]:
-    """device_arrays with the index arrays as int64 (the values are the same, non-negative)."""
-    return {name: a if name == "data" else a.view(np.int64) for name, a in device_arrays(packed).items()}
+class Staged(PiecesStaged, NumbaCudaStaged):
+    """The batch and its pieces on the device (buffers allocated once, index arrays as int64: Numba types
+    uint64 +/- int64 as float64); `launch` runs the two passes."""
 
+    index_dtype = np.int64
+    code_dtype = np.int64
 
-class Staged:
-    """Device copies of the batch and its pieces, so h2d, kernel and d2h can be timed apart."""
-
-    def __init__(self, algorithm: str, packed: Packed):
-        self.algorithm = np.int64(ALGORITHM_CODES[algorithm])
-        self.poly = device_poly(algorithm)
-        self.n = packed.count
-        self.host = host_arrays(packed)
-        self.npieces = self.host["start"].size
-        self.d_tables = cuda.to_device(device_tables())
-        self.ngroups = self.host["group_first"].size - 1
-        self.two_level = two_level(self.host)
-        self.d_partial = cuda.device_array(max(self.npieces, 1), dtype=np.uint32)
-        self.d_group = cuda.device_array(self.ngroups, dtype=np.uint32)
-        self.d_group_len = cuda.device_array(self.ngroups, dtype=np.int64)
-        self.d_out = cuda.device_array(self.n, dtype=np.uint32)
-        self.d_out_len = cuda.device_array(self.n, dtype=np.int64)
-
-    def h2d(self) -> None:
-        self.d = {name: cuda.to_device(a) for name, a in self.host.items()}
-
-    def kernel(self) -> None:
+    def launch(self) -> None:
         if not self.n:
             return
-        d = self.d
-        blocks = (self.npieces + THREADS - 1) // THREADS
-        _pieces_kernel[blocks, THREADS](self.algorithm, self.poly, d["data"], d["offsets"], d["start"], d["end"],
-                                        d["item"], d["item_pieces"], self.d_tables, self.d_partial)
-        if self.two_level:  # pieces -> groups of COMBINE_FAN_IN -> buffers
-            self._combine(d["piece_len"], d["group_first"], self.d_partial, self.d_group, self.d_group_len, 0)
-            self._combine(self.d_group_len, d["item_groups"], self.d_group, self.d_out, self.d_out_len, 1)
-        else:
-            self._combine(d["piece_len"], d["item_pieces"], self.d_partial, self.d_out, self.d_out_len, 1)
-
-    def _combine(self, in_len, seg_first, inp, out, out_len, finalize: int) -> None:
-        blocks = (out.shape[0] + THREADS - 1) // THREADS
-        _combine_kernel[blocks, THREADS](self.algorithm, in_len, seg_first, inp, out, out_len, np.int64(finalize))
-
-    def d2h(self) -> np.ndarray:
-        return self.d_out.copy_to_host()
-
-    def sync(self) -> None:
-        cuda.synchronize()
+        d, npieces = self.dev, self.sizes["pieces"]
+        _pieces_kernel[(npieces + THREADS - 1) // THREADS, THREADS](
+            self.algorithm, self.poly, d["data"], d["offsets"], d["start"], d["end"], d["item"], d["item_pieces"],
+            d["tables"], d["partial"])
+        for in_len, first, nseg, inp, out, out_len, finalize in combine_passes(self.sizes, self.n):
+            _combine_kernel[(nseg + THREADS - 1) // THREADS, THREADS](
+                self.algorithm, d[in_len], d[first], d[inp], d[out], d[out_len], np.int64(finalize))
 
 
 def compile() -> None:
@@ -226,4 +195,4 @@ def compile() -> None:
 
 
 def checksum_packed(algorithm: str, packed: Packed) -> np.ndarray:
-    return devices.run_staged(Staged(algorithm, packed))
+    return Staged(algorithm, packed).run()

@@ -77,3 +77,46 @@ def device_arrays(packed: Packed, piece_bytes: int = DEVICE_PIECE_BYTES,
 def two_level(arrays: dict[str, np.ndarray]) -> bool:
     """Whether some buffer has more pieces than one work-item combines (then combine in two levels)."""
     return arrays["group_first"].size - 1 > arrays["item_groups"].size - 1
+
+
+class PiecesStaged:
+    """The checksum batch on a device, mixed in before a staged base of measure.staged: the packed data and its
+    pieces as inputs, the checksums as output, partials as scratch, the CRC tables as constants (all
+    allocated once, here). The backend class adds only its kernels and `launch`: the piece pass, then
+    `combine_passes`."""
+
+    index_dtype = np.uint64  # the index arrays' type in the device code
+    code_dtype = np.uint32  # the algorithm code's type in the device code
+
+    def __init__(self, algorithm: str, packed: Packed):
+        from .tables import ALGORITHM_CODES, device_poly, device_tables
+
+        self.algorithm = self.code_dtype(ALGORITHM_CODES[algorithm])
+        self.poly = device_poly(algorithm)
+        self.n = packed.count
+        inputs, outputs, scratch, self.sizes = device_buffers(packed, self.index_dtype)
+        super().__init__(inputs=inputs, outputs=outputs, scratch=scratch, constants={"tables": device_tables()})
+
+
+def device_buffers(packed: Packed, index_dtype=np.uint64) -> tuple[dict, dict, dict, dict]:
+    """What a staged device backend declares (measure.staged): `inputs` (device_arrays, index arrays viewed as
+    `index_dtype`), `outputs` (the (n,) uint32 checksums), `scratch` (partials per piece and per group, and
+    the lengths the combine passes carry), and `sizes` (pieces, groups, whether combining takes two levels)."""
+    arrays = device_arrays(packed)
+    inputs = {name: a if name == "data" else a.view(index_dtype) for name, a in arrays.items()}
+    npieces, ngroups = arrays["start"].size, arrays["group_first"].size - 1
+    outputs = {"out": np.empty(packed.count, np.uint32)}
+    scratch = {"partial": ((npieces,), np.uint32), "group": ((ngroups,), np.uint32),
+               "group_len": ((ngroups,), index_dtype), "out_len": ((packed.count,), index_dtype)}
+    sizes = {"pieces": npieces, "groups": ngroups, "two_level": two_level(arrays)}
+    return inputs, outputs, scratch, sizes
+
+
+def combine_passes(sizes: dict, n: int) -> list[tuple]:
+    """The combine launches after the piece pass, as buffer names: (in_len, seg_first, segments, inputs,
+    outputs, out_len, finalize). Two levels (pieces -> groups of COMBINE_FAN_IN -> buffers) when some buffer
+    has more pieces than one work-item combines, else one."""
+    if sizes["two_level"]:
+        return [("piece_len", "group_first", sizes["groups"], "partial", "group", "group_len", 0),
+                ("group_len", "item_groups", n, "group", "out", "out_len", 1)]
+    return [("piece_len", "item_pieces", n, "partial", "out", "out_len", 1)]

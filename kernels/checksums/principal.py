@@ -1,7 +1,9 @@
 """The textual form of an IC principal id (IC interface specification, "Textual representation of
-principals"): Grouped(Base32(CRC32(b) ‖ b)), lower case, no padding, a dash after every 5 characters,
-where CRC32 is the ISO 3309 / zlib CRC of the raw bytes b, written big-endian. Example: 0xABCD01 ->
-"em77e-bvlzu-aq"."""
+principals"): Grouped(Base32(CRC32(b) ‖ b)), no padding, a dash after every 5 characters, where CRC32 is the
+ISO 3309 / zlib CRC of the raw bytes b, written big-endian. Example: 0xABCD01 -> "em77e-bvlzu-aq". The
+specification: the text is "conventionally printed with lower case letters, but parsed case-insensitively"
+(DFINITY's implementation accepts upper case too), so `principal_to_text` prints lower case and
+`principal_from_text` accepts any case."""
 from __future__ import annotations
 
 import base64
@@ -25,12 +27,15 @@ def principal_to_text(raw: bytes) -> str:
 
 
 def principal_from_text(text: str) -> bytes:
-    """Raw bytes of a textual principal; ValueError unless the text is canonical (lower case, dashes every
-    5 characters, no padding) and its CRC-32 matches (the IC parses the same way: decode, then re-encode
-    and compare)."""
+    """Raw bytes of a textual principal, parsed case-insensitively as the IC specification says; ValueError
+    unless the text is otherwise canonical (dashes every 5 characters, no padding) and its CRC-32 matches (the
+    IC parses the same way: decode, then re-encode and compare, ignoring case)."""
     if not isinstance(text, str):
         raise TypeError(f"text must be a str, got {type(text).__name__}")
-    compact = text.replace("-", "")
+    if not text.isascii():
+        raise ValueError(f"text {text!r} is not Base32: non-ASCII characters")
+    lower = text.lower()
+    compact = lower.replace("-", "")
     try:
         body = base64.b32decode(compact.upper() + "=" * (-len(compact) % 8))
     except (binascii.Error, ValueError) as e:
@@ -43,7 +48,7 @@ def principal_from_text(text: str) -> bytes:
     if checksum != zlib.crc32(raw):
         raise ValueError(f"text {text!r} has a wrong checksum: {checksum:08x}, expected {zlib.crc32(raw):08x}")
     canonical = principal_to_text(raw)
-    if canonical != text:
-        raise ValueError(f"text {text!r} is not in canonical form (lower case, a dash every {GROUP} characters): "
-                         f"expected {canonical!r}")
+    if canonical != lower:
+        raise ValueError(f"text {text!r} is not in canonical form (a dash every {GROUP} characters, no padding): "
+                         f"expected {canonical!r} (in any case)")
     return raw

@@ -10,6 +10,7 @@ from ..registry import backend_module, packed_input
 from . import hashtree
 from .manifest import manifest_chunk_hashes
 from .request_id import Int, Nat, hash_value, request_id, request_ids
+from ..hotpath import lazy_hot_path
 
 __all__ = ["sha256_batch", "sha256_packed", "hashtree", "request_id", "request_ids", "hash_value", "Nat", "Int",
            "manifest_chunk_hashes", "pack", "Packed"]
@@ -35,9 +36,4 @@ def sha256_packed(packed: Packed, *, backend: str) -> np.ndarray:
     return module.sha256_batch([memoryview(d[o[i]:o[i + 1]]) for i in range(packed.count)])
 
 
-def __getattr__(name):
-    if name == "HOT_PATH":
-        from .hot_path import HOT_PATH
-
-        return HOT_PATH
-    raise AttributeError(name)
+__getattr__ = lazy_hot_path(__name__)  # HOT_PATH, imported on first use (no import cycle)

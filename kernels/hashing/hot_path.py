@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..hotpath import HotPath, Sweep, Workload, check_profile
-from ..measure.bench import Case, unavailable
+from ..measure.bench import Case, require_timeable
 from ..packing import Packed, pack
 from ..registry import BACKENDS, BackendUnavailable, backend_module, packed_input, staged
 from ..targets import Candidate, TargetResult, run_target
@@ -49,11 +49,6 @@ def _reference_cap(operation: str, backend: str, nbytes: int) -> None:
                                  f"(pure Python; this batch is {nbytes:,} bytes)")
 
 
-def _available(operation: str, backend: str) -> None:
-    missing = unavailable(operation, backend)
-    if missing:
-        raise missing
-
 
 def _add_kernel_phases(case: Case, packed: Packed) -> Case:
     """`kernel` on data already packed (numba_cpu), or h2d / kernel / d2h through the backend's Staged object."""
@@ -78,7 +73,7 @@ def _messages(workload: Workload, batch_size: int) -> list[bytes]:
 
 
 def _sha256_case(operation: str, backend: str, workload: Workload, batch_size: int, messages: list[bytes]) -> Case:
-    _available(operation, backend)
+    require_timeable(operation, backend)
     nbytes = sum(map(len, messages))
     _reference_cap(operation, backend, nbytes)
     n = len(messages)
@@ -95,7 +90,7 @@ def _tree(workload: Workload, batch_size: int) -> hashtree.Tree:
 
 
 def _tree_case(operation: str, backend: str, workload: Workload, batch_size: int, tree: hashtree.Tree) -> Case:
-    _available(operation, backend)
+    require_timeable(operation, backend)
     nbytes = hashtree.hashed_bytes(tree)
     _reference_cap(operation, backend, nbytes)
     nodes = hashtree.count_nodes(tree)
@@ -108,7 +103,7 @@ def _block(workload: Workload, batch_size: int) -> list[dict]:
 
 
 def _request_id_case(operation: str, backend: str, workload: Workload, batch_size: int, block: list[dict]) -> Case:
-    _available(operation, backend)
+    require_timeable(operation, backend)
     nbytes = sum(len(c["arg"]) for c in block)
     _reference_cap(operation, backend, nbytes)
     return Case.of(operation, backend, workload, len(block), nbytes / max(len(block), 1),
@@ -123,7 +118,7 @@ def _state(workload: Workload, batch_size: int) -> tuple[np.ndarray, Packed]:
 def _chunks_case(operation: str, backend: str, workload: Workload, batch_size: int,
                  data: tuple[np.ndarray, Packed]) -> Case:
     state, chunks = data
-    _available(operation, backend)
+    require_timeable(operation, backend)
     _reference_cap(operation, backend, state.size)
     chunk_bytes = workload.params["chunk_bytes"]
     case = Case.of(operation, backend, workload, chunks.count, state.size / max(chunks.count, 1),
@@ -249,7 +244,7 @@ def _target_candidate(backend: str, msgs: list[bytes]) -> Candidate | BackendUna
     """End to end: the public call on the Python list. Kernel-only: the packed batch already where the kernel
     reads it (for a device, on the device; the digests are copied back)."""
     try:
-        _available("sha256", backend)
+        require_timeable("sha256", backend)
         module = backend_module("sha256", backend)
         packed = pack(msgs)
         if staged(backend):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..random_data import random_bytes, random_messages  # noqa: F401 (random_messages: for the hot path)
+
 from . import hashtree as ht
 
 # dfinity/ic rs/crypto/tree_hash/benches/tree_hash.rs: request_status trees of these sizes,
@@ -14,12 +16,6 @@ REPLY_BYTES = 100
 BLOCK_MESSAGES = 1_000  # at most 1 000 messages per block (IC docs, dfinity/ic config)
 BLOCK_BYTES = 4 * 2**20  # at most 4 MiB per block
 STATE_CHUNK_BYTES = 1 << 20  # state manifest chunk size
-
-
-def random_messages(count: int, size: int, seed: int = 0) -> list[bytes]:
-    """`count` random messages of `size` bytes each."""
-    data = np.random.default_rng(seed).integers(0, 256, count * size, dtype=np.uint8).tobytes()
-    return [data[i * size:(i + 1) * size] for i in range(count)]
 
 
 def correctness_messages(ragged: int = 200, seed: int = 0) -> list[bytes]:
@@ -82,4 +78,4 @@ def ingress_block(messages: int = BLOCK_MESSAGES, seed: int = 0) -> list[dict]:
 
 def state_bytes(total_bytes: int, seed: int = 0) -> np.ndarray:
     """Checkpoint state to cut into manifest chunks (random bytes: SHA-256 cost does not depend on content)."""
-    return np.random.default_rng(seed).integers(0, 256, total_bytes, dtype=np.uint8)
+    return random_bytes(total_bytes, seed)

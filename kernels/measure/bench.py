@@ -105,6 +105,13 @@ def unavailable(operation: str, backend: str) -> BackendUnavailable | None:
     return BackendUnavailable(f"{operation} on {backend}: {reason}") if reason else None
 
 
+def require_timeable(operation: str, backend: str) -> None:
+    """Raise `unavailable(operation, backend)` when there is a reason (Sweep.cases records it and goes on)."""
+    missing = unavailable(operation, backend)
+    if missing:
+        raise missing
+
+
 def _energy(case: Case, phase: str, fn: Callable, seconds: float, settings: Settings) -> tuple[float, str]:
     items = max(case.batch_size, 1)
     if backend_row(case.backend).api == "cuda":

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..registry import backend_module
 from .checks import OS_PAGE, WASM_PAGE, check_copy, check_memory_copy, check_pair
+from ..hotpath import lazy_hot_path
 
 __all__ = ["dirty_pages", "copy_pages", "wasm_memory_copy", "OS_PAGE", "WASM_PAGE", "HOT_PATH"]
 
@@ -42,8 +43,4 @@ def wasm_memory_copy(memory: np.ndarray, dst: int, src: int, n: int, *, backend:
         module.memory_copy(memory, dst, src, n)
 
 
-def __getattr__(name):
-    if name == "HOT_PATH":
-        from .hot_path import HOT_PATH
-        return HOT_PATH
-    raise AttributeError(name)
+__getattr__ = lazy_hot_path(__name__)  # HOT_PATH, imported on first use (no import cycle)

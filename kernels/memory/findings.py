@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .. import registry
-from ..analysis import _save, fmt_rate, fmt_time, hue
+from ..analysis import fmt_rate, save_figure, fmt_time, hue
 from . import workloads as wl
 from .prediction import tracking_break_even_dirty_ratio
 
@@ -97,7 +97,7 @@ def plot_bandwidth(frame: pd.DataFrame, x: str, title: str, path=None, stream: f
     ax.set(xscale="log" if logx else "linear", yscale="log", xlabel=xlabel or x, ylabel="bytes per second",
            title=title)
     ax.grid(True, which="major", alpha=0.3)
-    _save(fig, path)
+    save_figure(fig, path)
     return fig
 
 
@@ -115,7 +115,7 @@ def plot_share_of_stream(frame: pd.DataFrame, stream: float, title: str, path=No
     ax.axhline(1.0, color="black", ls=":", lw=1)
     ax.set(ylabel="share of the STREAM-like copy bandwidth", xlabel="", title=title)
     ax.tick_params(axis="x", rotation=20)
-    _save(fig, path)
+    save_figure(fig, path)
     return fig
 
 
@@ -136,7 +136,7 @@ def plot_tracking(table: pd.DataFrame, title: str, path=None):
     ax.set(yscale="log", xlabel="dirty pages per round (%)", ylabel="seconds per page of memory", title=title)
     ax.legend(fontsize=8)
     ax.grid(True, which="major", alpha=0.3)
-    _save(fig, path)
+    save_figure(fig, path)
     return fig
 
 
@@ -150,7 +150,7 @@ def plot_round_cost(cost: pd.DataFrame, title: str, path=None):
         ax.barh(cost.path, cost.copy_s, left=cost.detect_s, label="copy dirty pages")
         ax.legend(fontsize=8)
     ax.set(xscale="log", xlabel="seconds per round", title=title)
-    _save(fig, path)
+    save_figure(fig, path)
     return fig
 
 

@@ -17,7 +17,7 @@ import pandas as pd
 
 from .. import devices, registry
 from ..hotpath import HotPath, Sweep, Workload, check_profile
-from ..measure.bench import Case, unavailable
+from ..measure.bench import Case, unavailable, require_timeable
 from ..measure.timing import time_phase, wall_timer
 from ..registry import BACKENDS, BackendUnavailable, backend_module
 from ..targets import Candidate, TargetResult, run_target
@@ -70,12 +70,6 @@ def _lazy(make, *args):
     """The inputs of one sweep point, made on first use: a point whose backends are all unavailable costs nothing."""
     return functools.cache(functools.partial(make, *args))
 
-
-def _runs(operation: str, backend: str) -> None:
-    """BackendUnavailable when timing `backend` here is impossible or meaningless (peers always run)."""
-    missing = unavailable(operation, backend)
-    if missing:
-        raise missing
 
 
 def _reference_limit(operation: str, backend: str, nbytes: int, limit: int) -> None:
@@ -141,7 +135,7 @@ def _dirty_build(pinned: bool = False):
     def build(operation: str, backend: str, workload: Workload, batch_size: int, data) -> Case:
         """Detection over one pair of images: batch = pages compared, bytes per item = both images' page bytes."""
         heap, ps = workload.params["heap_bytes"], workload.params["page_size"]
-        _runs(operation, backend)
+        require_timeable(operation, backend)
         _reference_limit(operation, backend, heap, REFERENCE_MAX_BYTES)
         module = backend_module(operation, backend)
         before, after, _ = data()
@@ -157,7 +151,7 @@ def _copy_build(pinned: bool = False):
     def build(operation: str, backend: str, workload: Workload, batch_size: int, data) -> Case:
         """Copying a page list: batch = pages copied, bytes per item = page read + page written."""
         ps = workload.params["page_size"]
-        _runs(operation, backend)
+        require_timeable(operation, backend)
         module = backend_module(operation, backend)
         src, dst, pages = data()
         _reference_limit(operation, backend, pages.size * ps, REFERENCE_MAX_BYTES)
@@ -173,7 +167,7 @@ def _copy_build(pinned: bool = False):
 def _stream_build(operation: str, backend: str, workload: Workload, batch_size: int, data) -> Case:
     """A STREAM-like copy of the whole memory (every page): the bandwidth limit a page copy can approach. numpy
     copies host to host (`np.copyto`); a CUDA backend copies device buffer to device buffer (HBM)."""
-    _runs(operation, backend)
+    require_timeable(operation, backend)
     src, dst = data()
     ps = workload.params["page_size"]
     case = Case.of(operation, backend, workload, src.size // ps, 2.0 * ps)
@@ -187,7 +181,7 @@ def _stream_build(operation: str, backend: str, workload: Workload, batch_size: 
 
 def _move_build(operation: str, backend: str, workload: Workload, n: int, data) -> Case:
     """One memory.copy of n bytes: batch = bytes moved, 2 bytes of traffic each (read + write)."""
-    _runs(operation, backend)
+    require_timeable(operation, backend)
     _reference_limit(operation, backend, n, REFERENCE_MAX_MOVE)
     memory, wasm = data()
     dst, src = _layout(workload.params["layout"], memory.size, n)

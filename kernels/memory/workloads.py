@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..random_data import random_bytes
+
 OS_PAGE_BYTES = 4096  # the unit the IC tracks and persists
 WASM_PAGE_BYTES = 65536  # the unit of memory.grow
 HEAP_MAX_BYTES = 4 << 30  # Wasm heap limit per canister (dfinity/ic embedders config)
@@ -54,7 +56,7 @@ def dirty_page_set(pattern: str, npages: int, count: int, seed: int = 0) -> np.n
 
 def heap_image(nbytes: int, seed: int = 0) -> np.ndarray:
     """A memory image to write into (random bytes: comparing and copying costs do not depend on content)."""
-    return np.random.default_rng(seed).integers(0, 256, nbytes, dtype=np.uint8)
+    return random_bytes(nbytes, seed)
 
 
 def written_image(before: np.ndarray, pages: np.ndarray, page_size: int = OS_PAGE_BYTES, seed: int = 0,

@@ -13,6 +13,7 @@ import numpy as np
 from ..packing import as_bytes, check_messages
 from ..registry import backend_module, check_backend, packed_input
 from .prepare import Prepared, prepare
+from ..hotpath import lazy_hot_path
 
 __all__ = ["ed25519_verify_batch", "ed25519_verify_prepared", "prepare", "Prepared", "check_batch"]
 
@@ -48,8 +49,4 @@ def ed25519_verify_prepared(prepared: Prepared, *, backend: str) -> np.ndarray:
     return backend_module("ed25519_verify", backend).verify_prepared(prepared)
 
 
-def __getattr__(name):
-    if name == "HOT_PATH":
-        from .hot_path import HOT_PATH
-        return HOT_PATH
-    raise AttributeError(name)
+__getattr__ = lazy_hot_path(__name__)  # HOT_PATH, imported on first use (no import cycle)

@@ -7,14 +7,10 @@ from functools import lru_cache
 
 import numpy as np
 
+from ..random_data import random_messages
+
 MESSAGE_BYTES = 100  # the issue's target shape: signatures over 100-byte messages
 SIGNERS = 64  # distinct keys in a synthetic batch (verification cost does not depend on repeats)
-
-
-def random_messages(count: int, size: int, seed: int = 0) -> list[bytes]:
-    """`count` random messages of `size` bytes each."""
-    data = np.random.default_rng(seed).integers(0, 256, count * size, dtype=np.uint8).tobytes()
-    return [data[i * size:(i + 1) * size] for i in range(count)]
 
 
 def signed_batch(count: int, message_bytes: int = MESSAGE_BYTES, seed: int = 0) -> tuple[list, list, list]:
