@@ -99,6 +99,7 @@ def show_source(obj, max_lines: int = 40) -> None:
 
     from IPython.display import Markdown, display
 
+    obj = getattr(obj, "py_func", obj)  # a Numba dispatcher: the Python function it compiles
     lines = inspect.getsource(obj).splitlines()
     more = len(lines) - max_lines
     text = "\n".join(lines[:max_lines]) + (f"\n# ... {more} more lines" if more > 0 else "")

@@ -81,8 +81,8 @@ def test_every_hot_path_owns_the_operations_of_its_registry_line():
 
 @pytest.mark.parametrize("package", list(registry.HOT_PATHS))
 def test_smoke_sweeps_are_declarative_and_build_cases(package):
-    """Every sweep lists its workloads, batch sizes, backends and phases, and its first point builds a case
-    (or says why it cannot) for each backend; the count matches what the sweep yields."""
+    """Every sweep lists its workloads, batch sizes, backends and phases; each point builds a case or says why
+    it cannot; the count matches what the sweep yields."""
     from kernels.measure import Case
 
     hot_path = registry.hot_path(package)
@@ -96,7 +96,8 @@ def test_smoke_sweeps_are_declarative_and_build_cases(package):
         items = list(sweep.cases(backends))
         assert len(items) == sweep.count(backends)
         assert all(isinstance(i, (Case, BackendUnavailable)) for i in items)
-        assert any(isinstance(i, Case) for i in items)
+        if sweep.selected(backends):  # a sweep of device backends only (pinned transfers) has none of these
+            assert any(isinstance(i, Case) for i in items)
 
 
 def test_profile_is_decoded_in_one_place():

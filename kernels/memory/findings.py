@@ -372,7 +372,7 @@ def move_markdown(frame: pd.DataFrame) -> str:
 
 def tracking_markdown(table: pd.DataFrame, cost: pd.DataFrame, cost_ic: pd.DataFrame) -> str:
     if table.empty:
-        return "**Faults vs compare.** Fault timing did not run here."
+        return "**Faults vs compare.** Fault timing did not run in this run (the reason is printed above)."
     first = table.iloc[0]
     lines = [f"**Findings: the IC's tracking vs comparison (measured).** A write-protect fault costs "
              f"{fmt_time(first.fault_s_per_page)} per page; re-protecting the heap costs "
