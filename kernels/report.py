@@ -58,6 +58,8 @@ def run_notebooks(profile: str = "quick", names: list[str] | None = None, out_di
         except papermill.PapermillExecutionError as e:
             failed.append(path.name)
             print(f"!! {path.name} failed: {e.ename}: {e.evalue}", file=sys.stderr)
+        if (out / path.name).exists():
+            scrub_local_paths(out / path.name)
     if failed and previous.exists():
         kept = out.with_name(out.name + ".failed")
         shutil.rmtree(kept, ignore_errors=True)
@@ -73,6 +75,17 @@ def run_notebooks(profile: str = "quick", names: list[str] | None = None, out_di
         print(f"failed notebooks: {', '.join(failed)} (executed copies with the error are in {out})", file=sys.stderr)
         return 1
     return 0
+
+
+def scrub_local_paths(path: Path) -> None:
+    """Rewrite an executed notebook so that no path of the machine that ran it remains: the project folder
+    becomes relative (papermill's metadata, tracebacks), the Python installation becomes `<python>`."""
+    text = path.read_text()
+    for prefix, replacement in ((str(REPO) + "/", ""), (str(REPO), "."), (sys.prefix, "<python>"),
+                                (sys.base_prefix, "<python>"), (str(Path.home()), "~")):
+        if prefix and prefix not in ("/", "."):
+            text = text.replace(prefix, replacement)
+    path.write_text(text)
 
 
 def _printable(cell: dict) -> dict:

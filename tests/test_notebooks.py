@@ -47,3 +47,16 @@ def test_hashing_notebooks_run_and_export(tmp_path):
     pdf = export_pdf(tmp_path, tmp_path / "findings.pdf")
     assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 50_000
     assert NOTEBOOKS.exists()
+
+
+def test_executed_notebook_keeps_no_local_path(tmp_path):
+    import sys
+
+    from kernels.report import REPO, scrub_local_paths
+
+    path = tmp_path / "nb.ipynb"
+    path.write_text(json.dumps({"metadata": {"papermill": {"input_path": f"{REPO}/notebooks/x.ipynb"}},
+                                "cells": [{"outputs": [{"text": f"{sys.prefix}/lib/site-packages/tqdm/auto.py:21"}]}]}))
+    scrub_local_paths(path)
+    text = path.read_text()
+    assert str(REPO) not in text and sys.prefix not in text and "notebooks/x.ipynb" in text

@@ -156,7 +156,11 @@ def run_cases(cases: Iterable[Case | BackendUnavailable], writer: ResultsWriter 
     """Measure cases one by one, writing each case's rows as soon as they exist. A case that is, or raises,
     BackendUnavailable (no device, a buffer larger than the device allows, ...) is reported once per reason
     and skipped: it never ends the sweep."""
-    from tqdm.auto import tqdm
+    import warnings
+
+    with warnings.catch_warnings():  # tqdm.auto warns (with its install path) when ipywidgets is absent
+        warnings.simplefilter("ignore")
+        from tqdm.auto import tqdm
 
     frames, skipped = [], set()
 
