@@ -33,7 +33,7 @@ test: setup
 	$(PY) -m pytest -q
 
 lab: setup
-	$(VENV)/bin/jupyter lab notebooks/
+	$(PY) -m kernels lab
 
 target: setup
 	$(PY) -m kernels target sha256

@@ -1,4 +1,4 @@
-"""Command line: `python -m kernels info | bench | sweep | target | datasets | run | report`."""
+"""Command line: `python -m kernels info | bench | sweep | target | datasets | run | report | lab`."""
 from __future__ import annotations
 
 import argparse
@@ -149,6 +149,12 @@ def report(args) -> int:
     return 0
 
 
+def lab(_args) -> int:
+    from .lab import main as lab_main
+
+    return lab_main()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m kernels", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -186,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default=None, help="results folder holding executed notebooks")
     p.add_argument("--pdf", default="results/findings.pdf", help="where the findings PDF goes")
     p.set_defaults(fn=report)
+    sub.add_parser("lab", help="JupyterLab on notebooks/ (as root too), printing the address to open").set_defaults(fn=lab)
     args = parser.parse_args(argv)
     return args.fn(args)
 
