@@ -24,6 +24,19 @@ def fmt_rate(value: float, unit: str = "/s") -> str:
     return f"{value:.3g} {unit}"
 
 
+def fmt_number(value: float) -> str:
+    """A number in SI with three significant digits and no exponent: 8.13 M, 0.47, 12.5 µ."""
+    if value is None or not np.isfinite(value):
+        return "n/a"
+    value = float(f"{value:.3g}")  # round first, so 999.7 is written 1 k, not 1e+03
+    if value == 0 or 1e-3 <= abs(value) < 1e3:
+        return f"{value:.3g}"
+    for factor, prefix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"), (1e-3, "m"), (1e-6, "µ"), (1e-9, "n")):
+        if abs(value) >= factor:
+            return f"{value / factor:.3g} {prefix}"
+    return f"{value / 1e-12:.3g} p"
+
+
 def fmt_time(seconds: float) -> str:
     if seconds is None or not np.isfinite(seconds):
         return "n/a"
@@ -114,16 +127,44 @@ def save_figure(fig, path: str | Path | None) -> None:
         fig.savefig(path, dpi=120, bbox_inches="tight")
 
 
+PHASE_STYLE = {"end_to_end": "-", "kernel": "--", "pack": ":", "h2d": "-.", "d2h": "-."}
+MARKERS = "osD^vP*X"
+
+
+def _rate_band(rows: pd.DataFrame, y: str) -> tuple[pd.Series, pd.Series]:
+    """The measured p25/p75 of a rate column (a rate is items / time, so p75 of the time gives the low end)."""
+    scale = rows[y] * rows.time_s_median
+    return scale / rows.time_s_p75, scale / rows.time_s_p25
+
+
+def _lines(ax, frame: pd.DataFrame, x: str, y: str, band: bool = True) -> None:
+    """One line per (backend, phase) in the backend's fixed colour and the phase's line style, with a band from
+    the measured p25/p75; a line per operation and workload too when the frame holds several (never averaged)."""
+    extra = [c for c in ("operation", "workload") if frame[c].nunique() > 1]
+    groups = frame.groupby(["backend", "phase", *extra], sort=False)
+    order = {b: i for i, b in enumerate(backend_order())}
+    for n, (key, rows) in enumerate(sorted(groups, key=lambda g: (order.get(g[0][0], 99), g[0][1:]))):
+        backend, phase, *rest = key
+        rows = rows.sort_values(x)
+        label = " ".join([backend, phase.replace("end_to_end", "end to end"), *map(str, rest)])
+        marker = MARKERS[rest and (hash(tuple(rest)) % len(MARKERS)) or 0]
+        ax.plot(rows[x], rows[y], color=colour(backend), ls=PHASE_STYLE.get(phase, "-"), marker=marker, ms=4,
+                label=label)
+        if band and {"time_s_p25", "time_s_p75"} <= set(rows.columns):
+            lo, hi = _rate_band(rows, y)
+            ax.fill_between(rows[x], lo, hi, color=colour(backend), alpha=0.15, lw=0)
+    ax.legend(fontsize=7, ncol=2 if len(groups) > 6 else 1)
+
+
 def plot_throughput(frame: pd.DataFrame, title: str, path: str | Path | None = None, y: str = "items_per_s",
                     ylabel: str = "items per second", phases=("kernel", "end_to_end")):
-    """Throughput against batch size, log-log, one colour per backend, one line style per phase."""
+    """Throughput against batch size, log-log: one colour per backend (the backend table's), one line style per
+    phase, bands from the measured p25/p75."""
     import matplotlib.pyplot as plt
-    import seaborn as sns
 
     sel = frame[frame.phase.isin(phases)]
     fig, ax = plt.subplots(figsize=(7.5, 4.2))
-    sns.lineplot(data=sel, x="batch_size", y=y, hue="backend", style="phase", markers=True, dashes=True, ax=ax,
-                 **hue(sel))
+    _lines(ax, sel, "batch_size", y)
     ax.set(xscale="log", yscale="log", xlabel="batch size (items)", ylabel=ylabel, title=title)
     ax.grid(True, which="major", alpha=0.3)
     save_figure(fig, path)
@@ -133,15 +174,14 @@ def plot_throughput(frame: pd.DataFrame, title: str, path: str | Path | None = N
 def plot_speedup(frame: pd.DataFrame, title: str, path: str | Path | None = None, phases=("kernel", "end_to_end")):
     """Speedup over the library baseline (end to end) against batch size; the line at 1 is break-even."""
     import matplotlib.pyplot as plt
-    import seaborn as sns
 
     rows = with_speedup(frame)
     rows = rows[rows.phase.isin(phases) & (rows.backend != BASELINE)]
     fig, ax = plt.subplots(figsize=(7.5, 4.2))
-    sns.lineplot(data=rows, x="batch_size", y="speedup", hue="backend", style="phase", markers=True, ax=ax,
-                 **hue(rows))
+    _lines(ax, rows, "batch_size", "speedup", band=False)
     ax.axhline(1.0, color="black", lw=1, ls=":")
-    ax.set(xscale="log", yscale="log", xlabel="batch size (items)", ylabel=f"speedup over {BASELINE}", title=title)
+    ax.set(xscale="log", yscale="log", xlabel="batch size (items)", ylabel=f"speedup over {BASELINE} (end to end)",
+           title=title)
     ax.grid(True, which="major", alpha=0.3)
     save_figure(fig, path)
     return fig
@@ -149,16 +189,28 @@ def plot_speedup(frame: pd.DataFrame, title: str, path: str | Path | None = None
 
 def plot_workloads(frame: pd.DataFrame, title: str, path: str | Path | None = None, y: str = "items_per_s",
                    ylabel: str = "items per second"):
-    """One bar per backend for each workload (end to end), log scale."""
+    """Each workload's end-to-end rate per backend as a dot with its p25-p75 whisker, log scale (dots, not bars:
+    a bar's length means nothing on a log axis). Operations are kept apart, never averaged."""
     import matplotlib.pyplot as plt
-    import seaborn as sns
 
-    sel = frame[frame.phase == "end_to_end"]
-    fig, ax = plt.subplots(figsize=(7.5, 4.2))
-    sns.barplot(data=sel, x="workload", y=y, hue="backend", ax=ax,
-                **hue(sel))
-    ax.set(yscale="log", ylabel=ylabel, xlabel="", title=title)
-    ax.tick_params(axis="x", rotation=15)
+    sel = frame[frame.phase == "end_to_end"].copy()
+    if sel.operation.nunique() > 1:
+        sel["workload"] = sel.operation + " " + sel.workload
+    workloads = list(dict.fromkeys(sel.workload))
+    backends = [b for b in backend_order() if b in set(sel.backend)] + sorted(set(sel.backend) - set(backend_order()))
+    fig, ax = plt.subplots(figsize=(7.5, 0.9 + 0.28 * len(workloads) * max(1, len(backends)) ** 0.5))
+    step = 0.8 / max(len(backends), 1)
+    for k, backend in enumerate(backends):
+        rows = sel[sel.backend == backend]
+        pos = [workloads.index(w) + (k - (len(backends) - 1) / 2) * step for w in rows.workload]
+        lo, hi = _rate_band(rows, y)
+        ax.errorbar(rows[y], pos, xerr=[rows[y] - lo, hi - rows[y]], fmt="o", ms=5, color=colour(backend),
+                    label=backend, capsize=2)
+    ax.set_yticks(range(len(workloads)), workloads, fontsize=8)
+    ax.invert_yaxis()
+    ax.set(xscale="log", xlabel=ylabel, title=title)
+    ax.grid(True, axis="x", which="major", alpha=0.3)
+    ax.legend(fontsize=7, loc="best")
     save_figure(fig, path)
     return fig
 
@@ -220,7 +272,7 @@ def backend_table() -> pd.DataFrame:
 def markdown_table(frame: pd.DataFrame, index: bool = True) -> str:
     """A pipe table (renders in JupyterLab and, through pandoc, in the PDF)."""
     frame = frame.reset_index() if index else frame
-    cells = [[str(c) for c in frame.columns]] + [["" if pd.isna(v) else (f"{v:.4g}" if isinstance(v, float) else str(v))
+    cells = [[str(c) for c in frame.columns]] + [["" if pd.isna(v) else (fmt_number(v) if isinstance(v, float) else str(v))
                                                    for v in row] for row in frame.itertuples(index=False)]
     cells = [[c.replace("|", "\\|") for c in row] for row in cells]
     lines = ["| " + " | ".join(cells[0]) + " |", "|" + "|".join("---" for _ in cells[0]) + "|"]
