@@ -12,6 +12,7 @@ REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = REPO / "notebooks"
 RESULTS = REPO / "results"
 PDF = RESULTS / "findings.pdf"
+FIRST_IN_PDF = ("99_findings",)  # runs last (it reads every other notebook's results), printed first
 
 
 def notebook_paths(names: list[str] | None = None) -> list[Path]:
@@ -110,7 +111,8 @@ def merged_notebook(folder: Path):
 
     from .measure.fingerprint import device_tag, git_commit
 
-    executed = [p for p in sorted(folder.glob("[0-9][0-9]_*.ipynb"))]
+    executed = sorted(folder.glob("[0-9][0-9]_*.ipynb"))
+    executed = [p for p in executed if p.stem in FIRST_IN_PDF] + [p for p in executed if p.stem not in FIRST_IN_PDF]
     if not executed:
         raise FileNotFoundError(f"no executed notebooks in {folder}: run `make run` first")
     merged = nbformat.v4.new_notebook()

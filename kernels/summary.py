@@ -1,0 +1,446 @@
+"""The findings report's first chapter (notebooks/99_findings.ipynb): every results folder read together, a
+verdict per hot path and accelerator class, one table per hot path, the node-level estimate, and methods.
+
+Everything here is computed from the result tables and run records; a verdict says whether its figure was
+measured, emulated or modeled, and a cell with nothing behind it says so instead of guessing.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .analysis import BASELINE, crossover, fmt_number
+from .registry import BACKEND_TABLE
+
+RESULTS = Path(__file__).resolve().parents[1] / "results"
+SIDE_TABLES = ("targets.csv", "emulation_validation.csv", "energy_sensitivity.csv")
+CLASSES = ("SIMD CPU kernels", "GPU", "OpenCL device", "crypto hardware", "Smart NIC", "NVM", "near-memory",
+           "caching")
+# hot path -> (its main operation, the sweep workload that varies the batch, unit of an item)
+HOT_PATHS = {
+    "hashing": ("sha256", "random-64B", "messages"),
+    "signatures": ("ed25519_verify", "random-100B", "signatures"),
+    "checksums": ("crc32c", None, "bytes"),
+    "persistence": ("dirty_pages", None, "pages"),
+}
+HELPS, NEUTRAL = 1.1, 0.9  # a ratio above 1.1 helps, below 0.9 does not; between: on par (timing noise)
+
+
+def result_folders(root: str | Path = RESULTS) -> list[Path]:
+    """Every results/<device-tag>/ folder that holds measured tables."""
+    root = Path(root)
+    return sorted(p for p in root.iterdir() if p.is_dir() and any(p.glob("*.csv"))) if root.exists() else []
+
+
+def load_rows(root: str | Path = RESULTS) -> pd.DataFrame:
+    """All measured rows of every device folder (side tables such as targets.csv left out)."""
+    frames = [pd.read_csv(p) for folder in result_folders(root) for p in sorted(folder.glob("*.csv"))
+              if p.name not in SIDE_TABLES]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def load_side_table(name: str, root: str | Path = RESULTS) -> pd.DataFrame:
+    """One side table (targets.csv, ...) of every device folder, with the folder's tag."""
+    frames = [pd.read_csv(folder / name).assign(folder=folder.name) for folder in result_folders(root)
+              if (folder / name).exists()]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def run_records(root: str | Path = RESULTS) -> list[dict]:
+    """Every run-<id>.json of every device folder."""
+    return [json.loads(p.read_text()) for folder in result_folders(root) for p in sorted(folder.glob("run-*.json"))]
+
+
+def inventory(rows: pd.DataFrame, root: str | Path = RESULTS) -> pd.DataFrame:
+    """What the report is built from: per device folder, its hot paths and backends, and what is missing."""
+    records = []
+    for folder in result_folders(root):
+        sel = rows[rows.device_tag == folder.name] if not rows.empty else rows
+        ops = set(sel.operation) if not sel.empty else set()
+        missing = [hp for hp, (op, _, _) in HOT_PATHS.items() if op not in ops]
+        gpu = sel[sel.backend.isin([b for b, r in BACKEND_TABLE.items() if r.api == "cuda"])
+                  & ~sel.device.astype(str).str.contains("simulator")] if not sel.empty else sel
+        records.append({"device folder": folder.name, "operations": len(ops),
+                        "backends": ", ".join(sorted(set(sel.backend))) if not sel.empty else "",
+                        "GPU rows": len(gpu), "missing hot paths": ", ".join(missing) or "none"})
+    return pd.DataFrame(records)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One cell of the verdict table."""
+
+    verdict: str  # "helps", "helps above batch N", "does not help", "on par", "not evaluated", "n/a"
+    figure: str  # the number behind it, in words
+    basis: str  # "measured", "emulated", "modeled", "published", ""
+    confidence: str  # "high", "medium", "low", ""
+
+    def cell(self) -> str:
+        if self.basis == "":
+            return self.verdict
+        return f"{self.verdict}: {self.figure} ({self.basis}, {self.confidence} confidence)"
+
+
+NOT_EVALUATED = Verdict("not evaluated", "", "", "")
+NOT_APPLICABLE = Verdict("n/a", "", "", "")
+
+
+def _sweep_rows(rows: pd.DataFrame, operation: str, workload: str | None) -> pd.DataFrame:
+    """End-to-end and kernel rows of one operation's batch sweep (or its largest workload when none is named)."""
+    sel = rows[(rows.operation == operation) & rows.phase.isin(["end_to_end", "kernel"])]
+    if sel.empty:
+        return sel
+    if workload is None:  # the workload that moves the most bytes per call: the most demanding one
+        totals = (sel.batch_size * sel.bytes_per_item).groupby(sel.workload).max()
+        workload = totals.idxmax()
+    return sel[sel.workload == workload]
+
+
+def speedup_verdict(rows: pd.DataFrame, operation: str, workload: str | None, backends: list[str],
+                    device_filter=None) -> Verdict:
+    """The best of `backends` against the library end to end at the sweep's largest batch, and the batch from
+    which it wins (analysis.crossover); NOT_EVALUATED when none of them has rows."""
+    sel = _sweep_rows(rows, operation, workload)
+    if device_filter is not None and not sel.empty:
+        sel = sel[(sel.backend == BASELINE) | sel.device.astype(str).map(device_filter)]
+    best = None
+    for tag, per_device in sel.groupby("device_tag"):
+        base = per_device[(per_device.backend == BASELINE) & (per_device.phase == "end_to_end")]
+        if base.empty:
+            continue
+        biggest = base.batch_size.max()
+        base_rate = base[base.batch_size == biggest].items_per_s.median()
+        for backend in backends:
+            mine = per_device[(per_device.backend == backend) & (per_device.phase == "end_to_end")
+                              & (per_device.batch_size == biggest)]
+            if mine.empty:
+                continue
+            ratio = float(mine.items_per_s.median() / base_rate)
+            kernel = per_device[(per_device.backend == backend) & (per_device.phase == "kernel")
+                                & (per_device.batch_size == biggest)]
+            kratio = float(kernel.items_per_s.median() / base_rate) if not kernel.empty else float("nan")
+            wins = crossover(per_device, backend, "end_to_end")
+            if best is None or ratio > best[0]:
+                best = (ratio, kratio, wins, backend, tag, int(biggest), per_device.workload.iloc[0])
+    if best is None:
+        return NOT_EVALUATED
+    ratio, kratio, wins, backend, tag, biggest, name = best
+    figure = (f"`{backend}` {ratio:.2f}x end to end" + (f", {kratio:.2f}x kernel-only" if kratio == kratio else "")
+              + f" at batch {biggest:,} of {name} ({tag})")
+    if ratio >= HELPS:
+        verdict = "helps" if wins is None or wins <= 1 else f"helps above batch {int(wins):,}"
+    elif ratio < NEUTRAL:
+        verdict = "does not help"
+    else:
+        verdict = "on par"
+    confidence = "high" if ratio > 1.5 or ratio < 0.67 else "medium"
+    return Verdict(verdict, figure, "measured", confidence)
+
+
+def _is_gpu(device: str) -> bool:
+    return "simulator" not in device and not device.startswith("CPU") and "pthread" not in device.lower()
+
+
+def _gpu_model(hot_path: str, rows: pd.DataFrame) -> Verdict:
+    """Without GPU rows: the hot path's own prediction (published anchors, PCIe) against the measured library
+    rate: a modeled upper bound, low confidence."""
+    from .registry import hot_path as get
+
+    operation, workload, unit = HOT_PATHS[hot_path]
+    sel = _sweep_rows(rows, operation, workload)
+    base = sel[(sel.backend == BASELINE) & (sel.phase == "end_to_end")]
+    if base.empty:
+        return NOT_EVALUATED
+    library_rate = float(base[base.batch_size == base.batch_size.max()].items_per_s.median())
+    pred = get(operation).prediction()
+    if "h100_end_to_end" in pred or "pcie_end_to_end_limit" in pred:
+        bound = min(pred.get("h100_end_to_end", np.inf), pred.get("h100_kernel", np.inf),
+                    pred.get("pcie_end_to_end_limit", np.inf))
+        ratio = bound / library_rate
+        return Verdict("helps above a batch (model)" if ratio >= HELPS else "does not help",
+                       f"H100 bound {fmt_number(bound)} {unit}/s = {ratio:,.0f}x the measured library "
+                       "(published anchor, PCIe; no GPU run)", "modeled", "low")
+    if "gpu_end_to_end_bound_bytes_per_s" in pred:
+        library_bytes = float(base[base.batch_size == base.batch_size.max()].bytes_per_s.median())
+        ratio = pred["gpu_end_to_end_bound_bytes_per_s"] / library_bytes
+        return Verdict("helps (model)" if ratio >= HELPS else "does not help",
+                       f"PCIe-bound {fmt_number(pred['gpu_end_to_end_bound_bytes_per_s'])}B/s = {ratio:.2f}x the "
+                       "measured library (no GPU run)", "modeled", "low")
+    if "pcie_h2d_s" in pred and "h100_detect_s" in pred:
+        return Verdict("does not help unless the heap lives on the GPU",
+                       f"moving a {pred['heap_bytes'] >> 20} MiB heap over PCIe takes "
+                       f"{pred['pcie_h2d_s'] * 1e3:.1f} ms vs {pred['h100_detect_s'] * 1e3:.2f} ms to scan it in HBM "
+                       "(no GPU run)", "modeled", "low")
+    return NOT_EVALUATED
+
+
+def verdict_table(rows: pd.DataFrame, extra: dict[tuple[str, str], Verdict] | None = None) -> pd.DataFrame:
+    """Rows: hot paths; columns: accelerator classes; each cell a verdict with its figure, basis, confidence.
+    `extra` fills cells measured elsewhere (caching, Smart NIC, NVM, near-memory, crypto hardware)."""
+    extra = extra or {}
+    table = {}
+    for hot_path, (operation, workload, _) in HOT_PATHS.items():
+        gpu_rows = rows[rows.device.astype(str).map(_is_gpu)] if not rows.empty else rows
+        gpu = speedup_verdict(rows, operation, workload, ["cupy", "numba_cuda", "opencl"], _is_gpu) \
+            if not gpu_rows.empty else NOT_EVALUATED
+        row = {
+            "SIMD CPU kernels": speedup_verdict(rows, operation, workload, ["numba_cpu"]) if not rows.empty
+            else NOT_EVALUATED,
+            "GPU": gpu if gpu is not NOT_EVALUATED else (_gpu_model(hot_path, rows) if not rows.empty else gpu),
+            "OpenCL device": speedup_verdict(rows, operation, workload, ["opencl"]) if not rows.empty
+            else NOT_EVALUATED,
+        }
+        for cls in CLASSES:
+            row.setdefault(cls, extra.get((hot_path, cls), NOT_APPLICABLE if cls in ("Smart NIC", "caching",
+                                                                                     "crypto hardware")
+                                          else NOT_EVALUATED))
+        table[hot_path] = {cls: row[cls].cell() for cls in CLASSES}
+    return pd.DataFrame(table).T.rename_axis("hot path")
+
+
+def cache_verdict(rows: pd.DataFrame) -> Verdict:
+    """The verification cache on the IC-shaped trace: effective checks/s with the cache over without (library)."""
+    sel = rows[(rows.operation == "ed25519_verify") & (rows.phase == "end_to_end") & (rows.backend == BASELINE)]
+    plain, cached = sel[sel.workload == "ic-trace"], sel[sel.workload == "ic-trace+cache"]
+    if plain.empty or cached.empty:
+        return NOT_EVALUATED
+    ratio = float(cached.items_per_s.median() / plain.items_per_s.median())
+    return Verdict("helps" if ratio >= HELPS else "does not help",
+                   f"{ratio:.2f}x effective checks/s on the IC-shaped trace (library with vs without the cache)",
+                   "measured", "medium")
+
+
+def crypto_hardware_verdict(rows: pd.DataFrame) -> Verdict:
+    """Published FPGA anchor (Firedancer's Wiredancer, 1 M Ed25519 verifications/s on one AWS F1) against the
+    measured library rate per core: a published figure, not run here."""
+    from .anchors import ED25519_FPGA_F1_VPS
+
+    sel = _sweep_rows(rows, "ed25519_verify", "random-100B")
+    base = sel[(sel.backend == BASELINE) & (sel.phase == "end_to_end")]
+    if base.empty:
+        return NOT_EVALUATED
+    rate = float(base[base.batch_size == base.batch_size.max()].items_per_s.median())
+    return Verdict("helps", f"{fmt_number(ED25519_FPGA_F1_VPS)} sig/s per FPGA = "
+                   f"{ED25519_FPGA_F1_VPS / rate:.0f}x one libsodium core measured here",
+                   "published", "medium")
+
+
+def smart_nic_verdict(rows: pd.DataFrame) -> Verdict:
+    """An inline NIC checksum at 100 Gb/s: the CPU cores it would free, from this run's measured per-packet
+    CPU times (checksums' Smart-NIC model): modeled on measured inputs."""
+    from .checksums.findings import smart_nic_table
+
+    table = smart_nic_table(rows[rows.operation.isin(["crc32", "crc32c", "adler32", "inet16"])]) \
+        if not rows.empty else pd.DataFrame()
+    if table.empty or "cores_saved" not in table:
+        return NOT_EVALUATED
+    fast = table[table.line_rate_gbps == table.line_rate_gbps.max()]
+    lo, hi = float(fast.cores_saved.min()), float(fast.cores_saved.max())
+    rate = float(fast.line_rate_gbps.iloc[0])
+    return Verdict("helps" if hi >= 0.5 else "does not help",
+                   f"at {rate:.0f} Gb/s an inline checksum frees {lo:.2g}-{hi:.2g} cores with the fastest CPU code "
+                   "measured here", "modeled", "medium")
+
+
+def methods_table(records: list[dict]) -> pd.DataFrame:
+    """Machines and versions behind the results: one row per device folder (from its run records)."""
+    by_tag: dict[str, dict] = {}
+    for r in records:
+        by_tag.setdefault(r.get("device_tag", "?"), r)
+    out = []
+    for tag, r in by_tag.items():
+        cpu, versions = r.get("cpu", {}), r.get("versions", {})
+        out.append({"device folder": tag, "CPU": f"{cpu.get('model_name', '?')} (family {cpu.get('family')}, "
+                    f"model {cpu.get('model')}), {cpu.get('logical_cores')} logical cores",
+                    "GPU": (r.get("gpu") or {}).get("name", "none"),
+                    "OpenCL": "; ".join(r.get("opencl_devices", [])) or "none",
+                    "versions": ", ".join(f"{k} {versions[k]}" for k in ("python", "numpy", "numba", "pyopencl")
+                                          if k in versions),
+                    "commit": r.get("git_commit", "?") + (" (uncommitted changes)" if r.get("git_dirty") else "")})
+    return pd.DataFrame(out)
+
+
+# --- node-level estimate ---------------------------------------------------------------------------------------
+
+# Assumptions of the estimate that no measurement here gives, each with its range for the sensitivity rows.
+DIRTY_PAGES_PER_UPDATE = (16, 1, 256)  # assumed: a typical update writes 16 pages (64 KiB); range 1..256
+STATE_BYTES_PER_NODE = (100 * 2**30, 10 * 2**30, 1 * 2**40)  # assumed: 100 GiB of replicated state; 10 GiB..1 TiB
+CHECKPOINT_ROUNDS = 500  # rounds between checkpoints (dfinity/ic state_manager, REFERENCES.md section 1)
+NODE_LOAD = (1.0, 0.1, 1.0)  # assumed: share of the node's cores busy when blocks are full (1: all 32 cores)
+
+
+def _library_seconds(rows: pd.DataFrame, operation: str, workload: str | None = None) -> float:
+    """Seconds per item of the library backend end to end (the largest batch of the workload)."""
+    sel = rows[(rows.operation == operation) & (rows.backend == BASELINE) & (rows.phase == "end_to_end")]
+    if workload is not None:
+        sel = sel[sel.workload == workload]
+    if sel.empty:
+        return float("nan")
+    sel = sel[sel.batch_size == sel.batch_size.max()]
+    return float(1.0 / sel.items_per_s.median())
+
+
+def _per_core_ratio(rows: pd.DataFrame, operation: str, workload: str | None) -> float:
+    """The best CPU kernel's end-to-end speedup over the library per core used (a node's cores are all busy
+    under load, so only work per core raises requests per second)."""
+    sel = _sweep_rows(rows, operation, workload)
+    base = sel[(sel.backend == BASELINE) & (sel.phase == "end_to_end")]
+    mine = sel[(sel.backend == "numba_cpu") & (sel.phase == "end_to_end")]
+    if base.empty or mine.empty:
+        return 1.0
+    biggest = base.batch_size.max()
+    mine = mine[mine.batch_size == biggest]
+    if mine.empty:
+        return 1.0
+    cores = float(mine.device.astype(str).str.extract(r"(\d+) core")[0].astype(float).median())
+    ratio = float(mine.items_per_s.median() / base[base.batch_size == biggest].items_per_s.median())
+    return max(ratio / max(cores, 1.0), 1e-9)
+
+
+def update_request_costs(rows: pd.DataFrame, dirty_pages: int = DIRTY_PAGES_PER_UPDATE[0],
+                         state_bytes: float = STATE_BYTES_PER_NODE[0]) -> pd.DataFrame:
+    """One update request's core-seconds per hot path on today's node (the library backend, measured here),
+    with what each figure is built from."""
+    sig_rows = rows[(rows.operation == "ed25519_verify") & (rows.workload == "ic-trace")]
+    checks = float((sig_rows.batch_size / sig_rows.trace_messages).median()) if "trace_messages" in sig_rows \
+        and not sig_rows.empty else 2.0
+    tree = rows[(rows.operation == "hashtree") & (rows.backend == BASELINE) & (rows.phase == "end_to_end")]
+    nodes_per_request = float((tree.batch_size / tree.subtrees).median()) if "subtrees" in tree and not tree.empty \
+        else float("nan")
+    fault = rows[(rows.backend == "mprotect") & (rows.workload == "write-protect-fault")]
+    fault_s = float((fault.time_s_median / fault.batch_size).median()) if not fault.empty else float("nan")
+    copy_s = _library_seconds(rows, "copy_pages")
+    requests_per_round = 1_000  # full blocks (REFERENCES.md section 1)
+    records = [
+        ("signatures", checks * _library_seconds(rows, "ed25519_verify", "random-100B"),
+         f"{checks:.1f} Ed25519 checks per request (sender and delegations, pool entry and block validation; "
+         "the IC-shaped trace) x libsodium's time per check"),
+        ("request ids", _library_seconds(rows, "request_id"), "one request id (hashlib), per request of the block"),
+        ("certification", nodes_per_request * _library_seconds(rows, "hashtree"),
+         f"{nodes_per_request:.1f} hash-tree nodes per request_status subtree x hashlib's time per node"),
+        ("state hashing", state_bytes * _library_seconds(rows, "manifest_chunks") / (1 << 20)
+         / (CHECKPOINT_ROUNDS * requests_per_round),
+         f"{state_bytes / 2**30:.0f} GiB of state (assumed) in 1 MiB chunks every {CHECKPOINT_ROUNDS} rounds, "
+         f"shared by {requests_per_round:,.0f} requests per round"),
+        ("persistence", dirty_pages * (fault_s + copy_s),
+         f"{dirty_pages} dirty pages per update (assumed) x (a write-protect fault + a page copy, measured)"),
+        ("checksums", _library_seconds(rows, "crc32", "principals-29B"), "one principal's CRC-32 (textual form)"),
+    ]
+    return pd.DataFrame(records, columns=["hot path", "core-seconds per update", "built from"])
+
+
+def accelerator_factors(rows: pd.DataFrame, verdicts: dict[tuple[str, str], Verdict] | None = None) -> dict:
+    """{accelerator: {hot path of the estimate: speedup factor}} from this run's measurements; the GPU from
+    the hot paths' models (it is not measured without a GPU), the Smart NIC removing the checksums."""
+    from .registry import hot_path as get
+
+    simd = {"signatures": _per_core_ratio(rows, "ed25519_verify", "random-100B"),
+            "request ids": _per_core_ratio(rows, "request_id", None),
+            "certification": _per_core_ratio(rows, "hashtree", None),
+            "state hashing": _per_core_ratio(rows, "manifest_chunks", None),
+            "persistence": _per_core_ratio(rows, "copy_pages", None),
+            "checksums": _per_core_ratio(rows, "crc32", "principals-29B")}
+    sig_pred, hash_pred = get("ed25519_verify").prediction(), get("sha256").prediction()
+    sig_lib = 1.0 / _library_seconds(rows, "ed25519_verify", "random-100B")
+    gpu = {"signatures": min(sig_pred["h100_kernel"], sig_pred["pcie_end_to_end_limit"]) / sig_lib,
+           "state hashing": hash_pred["h100_end_to_end"] / (1.0 / _library_seconds(rows, "sha256", "random-64B"))}
+    cache = rows[(rows.operation == "ed25519_verify") & (rows.backend == BASELINE) & (rows.phase == "end_to_end")]
+    plain, cached = cache[cache.workload == "ic-trace"], cache[cache.workload == "ic-trace+cache"]
+    caching = {"signatures": float(cached.items_per_s.median() / plain.items_per_s.median())} \
+        if not plain.empty and not cached.empty else {}
+    return {"SIMD CPU kernels (per core, measured)": simd, "GPU (modeled bound)": gpu,
+            "caching": caching, "Smart NIC (modeled)": {"checksums": float("inf")}}
+
+
+def node_table(rows: pd.DataFrame, **assumptions) -> tuple[pd.DataFrame, list[dict]]:
+    """The per-request costs and every accelerator combination's relative requests per second (models)."""
+    from . import models
+
+    load = assumptions.pop("load", NODE_LOAD[0])
+    costs = update_request_costs(rows, **assumptions)
+    per_request = dict(zip(costs["hot path"], costs["core-seconds per update"]))
+    total = models.UPDATE_BUDGET_S * load  # core-seconds an update request costs today (assumed load)
+    rest = max(total - sum(per_request.values()), 0.0)
+    return costs, models.node_estimate(per_request, rest, accelerator_factors(rows))
+
+
+def node_sensitivity(rows: pd.DataFrame) -> pd.DataFrame:
+    """The best combination's relative requests per second as each assumption moves over its range."""
+    out = []
+    for name, key, (central, low, high) in (("dirty pages per update", "dirty_pages", DIRTY_PAGES_PER_UPDATE),
+                                            ("state bytes per node", "state_bytes", STATE_BYTES_PER_NODE),
+                                            ("share of the node's cores busy at full blocks", "load", NODE_LOAD)):
+        for value in (low, central, high):
+            _, combos = node_table(rows, **{key: value})
+            best = combos[-1]
+            shown = {"load": f"{value:.0%}", "state_bytes": f"{value / 2**30:,.0f} GiB"}.get(key, f"{value:,}")
+            out.append({"assumption": name, "value": shown,
+                        "best combination": best["accelerators"],
+                        "relative requests per second": f"{best['relative requests per second']:.3f}x",
+                        "bound if every hot path vanished": f"{best['bound if every hot path vanished']:.3f}x"})
+    return pd.DataFrame(out).drop_duplicates()
+
+
+def short_verdicts(table: pd.DataFrame) -> pd.DataFrame:
+    """The verdict table with only the verdict and its basis in each cell (the details follow in a list)."""
+    def short(cell: str) -> str:
+        verdict = cell.split(":")[0]
+        basis = cell.rsplit("(", 1)[-1].split(",")[0] if cell.endswith("confidence)") else ""
+        return f"{verdict} [{basis}]" if basis else verdict
+    return table.map(short)
+
+
+def verdict_details(table: pd.DataFrame) -> str:
+    """Markdown: each hot path's evaluated cells with the figure behind the verdict."""
+    lines = []
+    for hot_path, row in table.iterrows():
+        cells = [(cls, cell) for cls, cell in row.items() if cell not in ("n/a", "not evaluated")]
+        lines.append(f"**{hot_path}**")
+        lines += [f"- {cls}: {cell}" for cls, cell in cells]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def sweep_vs_target(rows: pd.DataFrame, targets: pd.DataFrame) -> pd.DataFrame:
+    """Where a target's candidate also ran in a sweep on the same shape: the two rates side by side."""
+    out = []
+    for t in targets.itertuples():
+        sel = rows[(rows.operation == t.operation) & (rows.backend == t.candidate) & (rows.phase == "end_to_end")
+                   & (rows.batch_size == t.items) & (rows.device_tag == t.device_tag)]
+        if sel.empty and t.operation in ("crc32", "crc32c"):  # a checksum target is one buffer of `items` bytes
+            sel = rows[(rows.operation == t.operation) & (rows.backend == t.candidate) & (rows.phase == "end_to_end")
+                       & (rows.batch_size * rows.bytes_per_item == t.items) & (rows.device_tag == t.device_tag)]
+            rate = float(sel.bytes_per_s.median()) if not sel.empty else float("nan")
+        else:
+            rate = float(sel.items_per_s.median()) if not sel.empty else float("nan")
+        if rate == rate:
+            out.append({"target": t.target, "candidate": t.candidate, "sweep rate (items/s)": rate,
+                        "target rate (items/s)": t.candidate_items_per_s,
+                        "target / sweep": t.candidate_items_per_s / rate})
+    return pd.DataFrame(out)
+
+
+def plot_node_estimate(combos: list[dict], path=None):
+    """Relative requests per second of each accelerator combination (dots) against the 10x goal."""
+    import matplotlib.pyplot as plt
+
+    from .analysis import save_figure
+
+    names = [c["accelerators"] for c in combos]
+    values = [c["relative requests per second"] for c in combos]
+    fig, ax = plt.subplots(figsize=(7.5, 0.6 + 0.28 * len(combos)))
+    ax.plot(values, range(len(combos)), "o", color="#1f77b4")
+    ax.axvline(10.0, color="#d62728", ls="--", lw=1, label="the goal: 10x")
+    ax.axvline(combos[-1]["bound if every hot path vanished"], color="black", ls=":", lw=1,
+               label="bound: every measured hot path free")
+    ax.set_yticks(range(len(combos)), names, fontsize=7)
+    ax.set(xscale="log", xlabel="requests per second per node, relative to today's CPU node",
+           title="Node-level estimate (Amdahl over the measured hot paths)")
+    ax.grid(True, axis="x", which="both", alpha=0.3)
+    ax.legend(fontsize=7, loc="lower right")
+    save_figure(fig, path)
+    return fig
