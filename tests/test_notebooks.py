@@ -39,14 +39,31 @@ def test_unknown_notebook_name():
 
 
 @pytest.mark.slow
-def test_hashing_notebooks_run_and_export(tmp_path):
-    code = run_notebooks("smoke", names=["00_environment", "01_hashing"], out_dir=tmp_path, pdf=None)
+def test_hashing_and_findings_notebooks_run_and_export(tmp_path):
+    out = tmp_path / "results" / "cpu-test"  # the findings notebook reads every folder beside its own
+    code = run_notebooks("smoke", names=["00_environment", "01_hashing", "99_findings"], out_dir=out, pdf=None)
     assert code == 0
-    assert (tmp_path / "01_hashing.ipynb").exists() and (tmp_path / "sha256.csv").exists()
-    assert (tmp_path / "figures" / "01_sha256_throughput.png").stat().st_size > 10_000
-    pdf = export_pdf(tmp_path, tmp_path / "findings.pdf")
+    assert (out / "01_hashing.ipynb").exists() and (out / "sha256.csv").exists()
+    assert (out / "figures" / "01_sha256_throughput.png").stat().st_size > 10_000
+    assert (out / "figures" / "99_node_estimate.png").stat().st_size > 10_000
+    findings = json.loads((out / "99_findings.ipynb").read_text())
+    text = json.dumps(findings["cells"])
+    assert "helps" in text and "SIMD CPU kernels" in text and "relative requests per second" in text
+    pdf = export_pdf(out, tmp_path / "findings.pdf")
     assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 50_000
     assert NOTEBOOKS.exists()
+
+
+def test_findings_come_first_in_the_report(tmp_path):
+    import nbformat
+
+    from kernels.report import merged_notebook
+
+    for name in ("01_hashing", "99_findings"):
+        nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(f"# {name}")]),
+                       tmp_path / f"{name}.ipynb")
+    cells = [c.source for c in merged_notebook(tmp_path).cells]
+    assert cells.index("# 99_findings") < cells.index("# 01_hashing")
 
 
 def test_executed_notebook_keeps_no_local_path(tmp_path):
