@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# GPU check: the CUDA tests on a real GPU, then the quick sweep of every hot path with the CPU baselines
-# measured in the same process. Budget: under 8 minutes on one H100/H200.
+# GPU check: the CUDA tests on a real GPU, NVML energy of the SHA-256, Ed25519, CRC-32C and page-copy kernels
+# beside the model (energy_model_check.csv), then the quick sweep of every hot path with the CPU baselines
+# measured in the same process. Budget: under 8 minutes on one H100/H200 (240 + 90 + 140 s at most).
 #   usage: scripts/gpu_check.sh [OUTPUT_DIR]      (default results/<device-tag>/)
 # Needs: numba, numba-cuda, cupy, pandas, pytest, hypothesis, tqdm (the GPU image has them), and pynacl,
-# crc32c, wasmtime, cryptography (scripts/gpu_wheels.sh fetches those as wheels to carry). PYTHON=... picks
+# crc32c, wasmtime, cryptography, nvidia-ml-py (scripts/gpu_wheels.sh fetches those as wheels to carry). PYTHON=... picks
 # the interpreter.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -23,8 +24,12 @@ timeout 240 $PY -m pytest -q -o addopts="" -p no:cacheprovider tests -k "numba_c
   | tee "$OUT/pytest-cuda.txt"
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 
-# Quick sweep: GPU backends beside the CPU baselines, rows + run.json into OUT.
-timeout 330 $PY -m kernels sweep --profile quick --backends library,numba_cpu,numba_cuda,cupy --out "$OUT" 2>&1 \
+# NVML energy: the four kernels on cupy, windows of at least a second, idle subtracted; measured beside modeled.
+timeout 90 $PY -m kernels.measure.gpu_energy "$OUT" --backends cupy --seconds 1.0 2>&1 | tee "$OUT/energy.txt"
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+
+# Quick sweep: GPU backends beside the CPU baselines, rows + run.json into OUT (a sweep cut short keeps its rows).
+timeout 140 $PY -m kernels sweep --profile quick --backends library,numba_cpu,numba_cuda,cupy --out "$OUT" 2>&1 \
   | tee "$OUT/sweep.txt"
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 echo "gpu_check: results in $OUT (status $status)"

@@ -11,7 +11,14 @@ from kernels.measure import COLUMNS, Case, ResultsWriter, Settings, fingerprint,
 from kernels.measure import time_phase
 from kernels.measure.timing import interleaved_timings
 from kernels.measure.bench import compile_row, timing_unavailable_reason
-from kernels.measure.energy import cpu_power_model
+from kernels.measure.energy import default_model
+
+
+def _modeled(row, cores: int) -> float:
+    """The model's figure for a CPU row: cores x W x time + bytes x DRAM J/B, per item."""
+    m = default_model()
+    return (m.core_w.value * cores * row["time_s_median"]
+            + row["bytes_per_item"] * row["batch_size"] * m.dram_j_per_byte.value) / row["batch_size"]
 
 
 def test_time_phase_respects_minimums():
@@ -45,7 +52,7 @@ def test_measure_case_row_schema():
     assert row["phase"] == "end_to_end" and row["energy_method"] == "modeled"
     assert row["items_per_s"] == pytest.approx(10 / row["time_s_median"])
     assert row["bytes_per_s"] == pytest.approx(row["items_per_s"] * 64)
-    assert row["energy_j_per_item"] == pytest.approx(cpu_power_model(1).watts * row["time_s_median"] / 10)
+    assert row["energy_j_per_item"] == pytest.approx(_modeled(row, 1))
 
 
 def test_parallel_backend_is_charged_the_threads_it_uses():
@@ -54,19 +61,19 @@ def test_parallel_backend_is_charged_the_threads_it_uses():
     rows = measure_case(_case(backend="numba_cpu"), Settings.for_profile("smoke"))
     threads = numba.get_num_threads()
     assert rows[0]["device"] == f"CPU, {threads} core{'s' if threads > 1 else ''}"
-    assert rows[0]["energy_j_per_item"] == pytest.approx(cpu_power_model(threads).watts * rows[0]["time_s_median"] / 10)
+    assert rows[0]["energy_j_per_item"] == pytest.approx(_modeled(rows[0], threads))
 
 
 def test_single_threaded_kernel_is_labelled_and_charged_one_core():
     case = Case("sha256", "numba_cpu", "unit", 10, 64.0, {"kernel": lambda: None}, threads=1)
     row = measure_case(case, Settings.for_profile("smoke"))[0]
     assert row["device"] == "CPU, 1 core"
-    assert row["energy_j_per_item"] == pytest.approx(cpu_power_model(1).watts * row["time_s_median"] / 10)
+    assert row["energy_j_per_item"] == pytest.approx(_modeled(row, 1))
 
 
 def test_power_model_says_it_is_an_assumption():
-    model = cpu_power_model(2)
-    assert model.watts > 0 and "assumed" in model.source and "2 active" in model.source
+    core = default_model().core_w
+    assert core.value > 0 and "assumed" in core.source and "detected" in core.source
 
 
 def test_unknown_phase_rejected():
@@ -82,7 +89,7 @@ def test_writer_writes_schema_and_fingerprint(tmp_path):
     assert frame.run_id.iloc[0] == writer.run_id
     run = json.loads((tmp_path / f"run-{writer.run_id}.json").read_text())
     assert run["run_id"] == writer.run_id and run["cpu"]["logical_cores"] >= 1 and "numpy" in run["versions"]
-    assert run["git_dirty"] in (True, False, None) and "assumed" in run["energy_model"]["cpu_source"]
+    assert run["git_dirty"] in (True, False, None) and "assumed" in run["energy_model"]["assumptions"]["core_w"]["source"]
     assert not list(tmp_path.glob(".*.tmp"))
 
 

@@ -17,7 +17,8 @@ import pandas as pd
 from .. import devices
 from ..hotpath import Workload, check_profile
 from ..registry import BACKEND_TABLE, BackendUnavailable, backend_row
-from .energy import GPU_BOARD_WATTS, cpu_power_model, measure_gpu_energy, nvml
+from .energy import case_kind, default_model, meter_for
+from .meters import measure_per_call
 from .results import ResultsWriter
 from .timing import time_phase, wall_timer
 
@@ -113,15 +114,14 @@ def require_timeable(operation: str, backend: str) -> None:
 
 
 def _energy(case: Case, phase: str, fn: Callable, seconds: float, settings: Settings) -> tuple[float, str]:
+    """(joules per item, method): a meter's window (kernel and end_to_end, where RAPL or NVML can be read here),
+    else the model (measure/energy.py) from the case's time, bytes, device and the cores it really used."""
     items = max(case.batch_size, 1)
-    if backend_row(case.backend).api == "cuda":
-        if phase in ("kernel", "end_to_end") and nvml() is not None:
-            joules = measure_gpu_energy(fn, case.sync or (lambda: None), items, settings.energy_seconds)
-            if joules is not None:
-                return joules, "measured-nvml"
-        return GPU_BOARD_WATTS[0] * seconds / items, "modeled"
-    cores = 1 if phase == "pack" else max(case.cores, 1)
-    return cpu_power_model(cores).watts * seconds / items, "modeled"
+    kind = "CPU" if phase == "pack" else case_kind(case.cores)  # packing is host work on every backend
+    meter = meter_for(kind, phase)
+    if meter is not None:
+        return measure_per_call(meter, fn, case.sync, settings.energy_seconds) / items, meter.method
+    return default_model().j_per_item(kind, phase, seconds, case.batch_size, case.bytes_per_item, case.cores), "modeled"
 
 
 def measure_case(case: Case, settings: Settings = Settings()) -> list[dict]:

@@ -73,6 +73,8 @@ class ResultsWriter:
         method, energy = full["energy_method"], full["energy_j_per_item"]
         if method not in ENERGY_METHODS and not (method == NO_ENERGY and energy != energy):
             raise ValueError(f"energy_method must be one of {ENERGY_METHODS} (or empty with no energy), got {method!r}")
+        if full["phase"] == "compile" and (energy == energy or method):
+            raise ValueError("compile rows carry no per-item energy (a build is not per item)")
         params = {k: v for k, v in full.items() if k not in COLUMNS}
         return {**{c: full[c] for c in COLUMNS}, **params}
 
