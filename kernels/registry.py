@@ -49,6 +49,10 @@ PEER_TABLE: dict[str, Backend] = {b.name: b for b in (
     Backend("wasmtime", None, "peer", "python", False, "wall", False, "#e377c2"),
     Backend("mprotect", None, "peer", "python", False, "wall", False, "#bcbd22"),
     Backend("numpy", None, "peer", "python", False, "wall", False, "#17becf"),
+    Backend("emulated_optane", None, "peer", "python", False, "wall", False, "#393b79"),
+    Backend("emulated_cxl", None, "peer", "python", False, "wall", False, "#637939"),
+    Backend("emulated_nvme", None, "peer", "python", False, "wall", False, "#8c6d31"),
+    Backend("emulated_pim", None, "peer", "python", False, "wall", False, "#843c39"),
 )}
 
 # One line per hot path: its package and its operations (DESIGN.md, "Operation names").
@@ -57,6 +61,7 @@ HOT_PATHS: dict[str, tuple[str, ...]] = {
     "kernels.signatures": ("ed25519_verify",),
     "kernels.checksums": ("crc32", "crc32c", "adler32", "inet16"),
     "kernels.memory": ("dirty_pages", "copy_pages", "wasm_memory_copy"),
+    "kernels.emulation": ("nvm_persistence", "near_memory"),
 }
 OPERATIONS: dict[str, str] = {op: package for package, ops in HOT_PATHS.items() for op in ops}
 
