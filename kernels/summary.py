@@ -246,6 +246,63 @@ def smart_nic_verdict(rows: pd.DataFrame) -> Verdict:
                    "measured here", "modeled", "medium")
 
 
+VALIDATION_BOUNDS = (0.67, 1.5)  # issue 9: a model is used for conclusions only inside these predicted/measured ratios
+
+
+def validated_models(validation: pd.DataFrame) -> dict[str, bool]:
+    """{model: every predicted/measured ratio of emulation_validation.csv inside VALIDATION_BOUNDS}."""
+    if validation.empty:
+        return {}
+    ratio = validation.predicted_s / validation.measured_s
+    ok = ratio.between(*VALIDATION_BOUNDS)
+    return {str(m): bool(v) for m, v in ok.groupby(validation.model).all().items()}
+
+
+def _emulated(verdict: str, figure: str, valid: bool | None) -> Verdict:
+    if valid is False:
+        return Verdict("not concluded", figure + "; the model is outside its validation bounds", "emulated", "low")
+    return Verdict(verdict, figure, "emulated", "medium" if valid else "low")
+
+
+def nvm_verdict(rows: pd.DataFrame, validation: pd.DataFrame) -> Verdict:
+    """Persisting a round's dirty pages in PMem (six interleaved DIMMs) against today's NVMe path, emulated."""
+    sel = rows[(rows.operation == "nvm_persistence") & (rows.workload == "persist-round") & (rows.phase == "end_to_end")]
+    if sel.empty or "profile" not in sel:
+        return NOT_EVALUATED
+    rate = sel.groupby("profile").items_per_s.median()
+    if "optane-6" not in rate or "nvme" not in rate:
+        return NOT_EVALUATED
+    ratio = float(rate["optane-6"] / rate["nvme"])
+    valid = validated_models(validation).get("optane-6")
+    return _emulated("helps" if ratio >= HELPS else "does not help",
+                     f"a round's dirty pages persisted {ratio:.1f}x faster in PMem (6 DIMMs) than on NVMe; "
+                     f"CXL {float(rate.get('cxl', np.nan) / rate['nvme']):.1f}x", valid)
+
+
+NEAR_MEMORY_KERNELS = {"hashing": "sha256_chunks", "checksums": "crc32c", "persistence": "dirty_pages"}
+
+
+def near_memory_verdicts(rows: pd.DataFrame, validation: pd.DataFrame) -> dict[tuple[str, str], Verdict]:
+    """The UPMEM-like system, host transfers included, against the best CPU backend measured on the same data."""
+    sel = rows[(rows.operation == "near_memory") & (rows.phase == "end_to_end")]
+    out: dict[tuple[str, str], Verdict] = {}
+    if sel.empty or "placement" not in sel:
+        return out
+    valid = validated_models(validation).get("upmem")
+    for hot_path, kernel in NEAR_MEMORY_KERNELS.items():
+        mine = sel[sel.workload == kernel]
+        pim = mine[(mine.backend == "emulated_pim") & (mine.placement == "transfers")]
+        cpu = mine[mine.backend.isin(["library", "numba_cpu"])]
+        if pim.empty or cpu.empty:
+            continue
+        best = cpu.loc[cpu.items_per_s.idxmax()]
+        ratio = float(pim.items_per_s.median() / best.items_per_s)
+        out[(hot_path, "near-memory")] = _emulated(
+            "helps" if ratio >= HELPS else "does not help",
+            f"{ratio:.2g}x the best CPU backend (`{best.backend}`) with host transfers, UPMEM-like system", valid)
+    return out
+
+
 def methods_table(records: list[dict]) -> pd.DataFrame:
     """Machines and versions behind the results: one row per device folder (from its run records)."""
     by_tag: dict[str, dict] = {}

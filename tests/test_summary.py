@@ -48,3 +48,14 @@ def test_inventory_names_missing_hot_paths(tmp_path):
     table = summary.inventory(summary.load_rows(tmp_path), tmp_path)
     assert table.iloc[0]["device folder"] == "cpu-x"
     assert "signatures" in table.iloc[0]["missing hot paths"] and "hashing" not in table.iloc[0]["missing hot paths"]
+
+
+def test_emulated_verdict_is_withheld_outside_the_validation_bounds():
+    validation = pd.DataFrame({"model": ["optane-6", "optane-6", "upmem"], "predicted_s": [1.0, 1.0, 1.0],
+                               "measured_s": [1.1, 2.0, 1.0]})
+    assert summary.validated_models(validation) == {"optane-6": False, "upmem": True}
+    rows = pd.DataFrame({"operation": "nvm_persistence", "workload": "persist-round", "phase": "end_to_end",
+                         "profile": ["optane-6", "nvme"], "items_per_s": [10.0, 1.0], "backend": "x"})
+    verdict = summary.nvm_verdict(rows, validation)
+    assert verdict.verdict == "not concluded" and verdict.basis == "emulated"
+    assert summary.nvm_verdict(rows, validation.iloc[[0, 2]]).verdict == "helps"
