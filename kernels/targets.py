@@ -78,7 +78,10 @@ class TargetResult:
             lines.append(f"- `{name}`: did not run ({reason}).")
         if self.peer:
             lines.append(f"- peer `{self.peer}`: {_rate(self.peer_items_per_s, self.unit)} in the same run.")
-        lines.append(f"Timed interleaved ({self.repeats} rounds, medians); every candidate's output "
+        lines.append((f"Timed interleaved ({self.repeats} rounds, medians)" if self.interleaved else
+                      f"Candidates timed interleaved ({self.repeats} rounds, medians); the baseline is a peer program "
+                      "timed by itself, not interleaved")
+                     + f"; every candidate's output "
                      f"{'was checked against an independent oracle' if self.checked else 'was NOT checked'}.")
         return "\n".join(lines)
 

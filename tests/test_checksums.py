@@ -408,3 +408,61 @@ def test_numba_cuda_device_code_types_and_agrees_on_cpu(algorithm, fan_in):
     assert two_level(host) == (fan_in < 6)
     np.testing.assert_array_equal(out, expected(algorithm, buffers, "numba_cuda"))
     np.testing.assert_array_equal(out_len, [len(b) for b in buffers])
+
+
+# --- caller-runs scheduling: the call never waits for a helper ------------------------------------------------
+@pytest.mark.parametrize("algorithm", ["crc32", "crc32c"])
+@pytest.mark.parametrize("stalled", [[0], [1, 2], "all"], ids=["first", "middle", "all"])
+def test_caller_computes_pieces_a_stalled_helper_claimed(algorithm, stalled):
+    """Pieces a helper claimed but never finished (counter moved past them, done never set) are computed by the
+    caller itself: the result is right and the call returns without the helper."""
+    rng = np.random.default_rng(1)
+    buffers = [rng.bytes(5000), rng.bytes(1), b"", rng.bytes(3000)]
+    packed = pack(buffers)
+    start, end, item, item_pieces = numba_cpu._split(packed.offsets, 1024)
+    first = np.zeros(start.size, np.bool_)
+    first[item_pieces[:-1]] = True
+    claimed = list(range(start.size)) if stalled == "all" else stalled
+    partial = np.zeros(start.size, np.uint32)
+    done = np.zeros(start.size, np.int64)
+    counter = np.zeros(1, np.int64)
+    # a helper that claimed `claimed` and stalled: the counter is past them, nothing of theirs is done
+    counter[0] = max(claimed) + 1
+    for p in range(max(claimed) + 1):
+        if p not in claimed:  # pieces before it that the helper did finish
+            partial[p] = numba_cpu._crc_piece(*numba_cpu._CRC_CONSTANTS[algorithm][:2],
+                                              np.uint32(0xFFFFFFFF) if first[p] else np.uint32(0), packed.data,
+                                              start[p], end[p])
+            done[p] = 1
+    tab, k, poly, x2n = numba_cpu._CRC_CONSTANTS[algorithm]
+    out = np.empty(packed.count, np.uint32)
+    numba_cpu._crc_caller(tab, k, poly, x2n, packed.data, start, end, first, item_pieces, partial, done, counter, out)
+    np.testing.assert_array_equal(out, expected(algorithm, buffers, "numba_cpu"))
+
+
+def test_helpers_drop_offers_beyond_the_idle_ones():
+    import threading
+
+    from kernels.checksums.caller_runs import Helpers
+
+    helpers, gate, ran = Helpers(2), threading.Event(), []
+    assert helpers.offer(lambda: (gate.wait(5), ran.append(1)), 5) == 2  # two helpers, both now busy
+    assert helpers.offer(lambda: ran.append(2), 1) == 0  # nobody free: dropped, never queued
+    gate.set()
+    helpers._pool.shutdown(wait=True)
+    assert ran == [1, 1]
+
+
+@pytest.mark.parametrize("scheduling", ["caller-runs", "fork-join"])
+def test_read_all_sums_every_word(scheduling):
+    data = np.random.default_rng(2).integers(0, 256, 3 * (1 << 20) + 8 * 5, dtype=np.uint8)
+    assert numba_cpu.read_all(data, scheduling) == int(data.view(np.uint64).sum(dtype=np.uint64))
+    with pytest.raises(ValueError, match="scheduling"):
+        numba_cpu.read_all(data, "round-robin")
+
+
+@pytest.mark.parametrize("algorithm", ["crc32", "crc32c"])
+def test_fork_join_crc_kept_for_the_experiment_agrees(algorithm):
+    buffers = [np.random.default_rng(6).bytes(3 * (1 << 20) + 77), b"abc"]
+    np.testing.assert_array_equal(numba_cpu.crc_fork_join(algorithm, pack(buffers), 1 << 18),
+                                  expected(algorithm, buffers, "numba_cpu"))

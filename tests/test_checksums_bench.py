@@ -124,8 +124,9 @@ def test_target_checks_candidates_and_reports_one_thread():
     assert result.baseline == "zlib.crc32(buf)" and result.items == 4 << 20 and result.checked
     assert {"numba_cpu", "numba_cpu (1 thread)"} <= set(result.candidates)
     assert result.candidate in result.candidates and result.ratio > 0 and result.kernel_ratio > 0
-    assert "Target `crc32`" in result.markdown()
+    assert "Target `crc32`" in result.markdown() and result.goal_ratio == 2.0
     assert set(HOT_PATH.targets()) == {"crc32", "crc32c"}
+    assert HOT_PATH.targets()["crc32c"]("smoke").goal_ratio == 1.5
 
 
 def test_target_rejects_a_wrong_candidate(monkeypatch):
@@ -142,6 +143,36 @@ def test_memory_bandwidth_takes_the_better_read():
     both = (memory["read_all_cores_bytes_per_s"], memory["read_one_thread_bytes_per_s"])
     assert memory["read_bytes_per_s"] == max(both)
     assert memory["read_bytes_per_s"] > 1e8 and memory["copy_one_core_bytes_per_s"] > 1e8
+    assert memory["read_all_cores_fork_join_bytes_per_s"] > 0 and memory["threads"] >= 1
+
+
+def test_scheduling_experiment_rows_and_findings():
+    from kernels.checksums import findings
+    from kernels.checksums.hot_path import SCHEDULING_VARIANTS
+
+    table = HOT_PATH.scheduling_experiment("smoke")
+    assert set(table.condition) == {"as found", "one core busy"}
+    assert set(table.variant) == {"crc32c package", *SCHEDULING_VARIANTS}
+    package = table[table.variant == "crc32c package"]
+    assert (package["x crc32c package"] == 1.0).all() and (table["GB/s"] > 0).all()
+    text = findings.scheduling_markdown(table)
+    assert "one core kept busy" in text and "0.81x" in text
+
+
+def test_scheduling_experiment_checks_every_variant(monkeypatch):
+    from kernels.checksums import numba_cpu
+
+    monkeypatch.setattr(numba_cpu, "crc_fork_join", lambda a, p, piece=0: np.zeros(1, np.uint32))
+    with pytest.raises(AssertionError, match="fork-join"):
+        HOT_PATH.scheduling_experiment("smoke")
+
+
+def test_busy_core_child_is_ended():
+    from kernels.checksums.hot_path import BusyCore
+
+    with BusyCore() as busy:
+        assert busy.process.poll() is None
+    assert busy.process.poll() is not None
 
 
 def test_check_agrees_and_records_unavailable_backends():

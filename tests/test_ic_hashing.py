@@ -8,11 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import backend_params
-from kernels.hashing import HOT_PATH, Int, Nat, hash_value, manifest_chunk_hashes, numba_cpu, reference, request_id, \
-    request_ids
+from kernels.hashing import HOT_PATH, Int, Nat, hash_value, manifest_chunk_hashes, numba_cpu, request_id, request_ids
 from kernels.hashing import hashtree as ht
 from kernels.hashing import workloads
-from kernels.hashing.levels import run_levels
 from kernels.hashing.request_id import leb128, sleb128
 from kernels.hashing.spec_examples import SPEC_REQUEST, SPEC_REQUEST_ID, SPEC_TREE, SPEC_TREE_DIGEST
 from kernels.measure import Settings
@@ -71,10 +69,35 @@ def test_deep_tree_does_not_recurse():
     assert ht.digest(tree) == expected
 
 
-def test_shared_subtree_is_hashed_once_and_right():
+def test_shared_subtree_hashes_right():
     shared = ht.leaf(b"same")
     tree = ht.fork(ht.labeled("a", shared), ht.labeled("b", shared))
     assert ht.digest(tree) == ht.digest_recursive(tree)
+
+
+def test_plan_is_breadth_first_levels_with_parents_and_payloads():
+    tree = ht.labeled("top", ht.fork(ht.leaf(b"v"), ht.pruned(bytes(32))))
+    p = ht.plan(tree)
+    assert p.kind.tolist() == [3, 2, 1, 4] and p.parent.tolist() == [-1, 0, 1, 1] and p.slot.tolist() == [0, 0, 0, 1]
+    assert p.levels.tolist() == [0, 1, 2, 4]
+    payloads = [p.payload[a:a + n].tobytes() for a, n in zip(p.payload_start, p.payload_len)]
+    assert payloads == [b"top", b"", b"v", bytes(32)]
+
+
+def test_assembled_messages_are_the_specs_with_child_digests_filled_in():
+    """The packed buffer holds each node's message (separator, payload, zeroed slots for child digests, pruned
+    digests already in place); hashing the levels fills the slots and ends at the recursive root digest."""
+    tree = ht.labeled("top", ht.fork(ht.leaf(b"v"), ht.pruned(bytes(range(32)))))
+    buffer, msg_off, hashed, level_starts, dest = ht.messages(ht.plan(tree))
+    assert hashed.tolist() == [2, 1, 0] and level_starts.tolist() == [0, 1, 2, 3]  # the pruned node is not hashed
+    fork = buffer[msg_off[1]:msg_off[2]].tobytes()
+    assert fork[:len(ht.DS_FORK)] == ht.DS_FORK and fork[-32:] == bytes(range(32))
+    assert ht.hash_levels(buffer, msg_off, hashed, level_starts, dest, "library") == ht.digest_recursive(tree)
+
+
+def test_unknown_node_inside_a_tree_is_a_type_error():
+    with pytest.raises(TypeError, match="not a hash tree node: str"):
+        ht.digest(ht.Fork(ht.empty(), "x"))
 
 
 @pytest.mark.parametrize("backend", FAST)
@@ -86,10 +109,22 @@ def test_request_status_workload(backend):
 
 def test_hashed_bytes_is_what_the_levels_hash():
     tree = workloads.request_status_tree(5, seed=3)
-    hashed = []
-    run_levels([ht._jobs(tree)], lambda messages: hashed.extend(messages) or
-               np.array([np.frombuffer(reference.sha256(m), np.uint8) for m in messages]))
-    assert ht.hashed_bytes(tree) == sum(map(len, hashed))
+    buffer, msg_off, hashed, _, _ = ht.messages(ht.plan(tree))
+    assert ht.hashed_bytes(tree) == buffer.size == msg_off[-1] and hashed.size == ht.count_nodes(tree)
+
+
+def test_hashtree_target_checks_against_the_recursive_definition():
+    result = HOT_PATH.targets()["hashtree"]("smoke")
+    assert result.goal_ratio == 2.0 and result.checked and result.items == 700
+    assert result.baseline == "hashtree.digest(tree, backend='library')"
+    assert "numba_cpu" in result.candidates and result.candidates["numba_cpu"]["kernel_ratio"] > 0
+
+
+def test_hashtree_target_rejects_a_wrong_kernel(monkeypatch):
+    real = numba_cpu.sha256_packed
+    monkeypatch.setattr(numba_cpu, "sha256_packed", lambda packed, path=None: real(packed, path)[::-1].copy())
+    with pytest.raises(AssertionError, match="numba_cpu"):
+        HOT_PATH.targets()["hashtree"]("smoke")
 
 
 @pytest.mark.parametrize("bad, error", [(lambda: ht.leaf(3), TypeError), (lambda: ht.fork(ht.empty(), "x"), TypeError),
@@ -213,14 +248,19 @@ FAST_SETTINGS = Settings(warmup=0, min_repeats=1, min_seconds=0.0, energy_second
 def test_check_agrees_or_records_why_a_backend_did_not_run():
     table = HOT_PATH.check(["reference", "library", "numba_cpu", "cupy"], "smoke")
     assert set(table.operation) == set(HOT_PATH.operations)
-    assert set(table.backend) == {"reference", "library", "numba_cpu", "cupy"}
+    paths = {f"numba_cpu ({p} path)" for p in numba_cpu.PATHS}
+    assert set(table.backend) == {"reference", "library", "numba_cpu", "cupy"} | paths
     assert all(r == "agrees" or r.startswith("unavailable: ") for r in table.result)
+    for p in numba_cpu.PATHS:  # every path runs here, or says why not
+        (result,) = table[table.backend == f"numba_cpu ({p} path)"].result
+        assert result == ("agrees" if numba_cpu.path_unavailable_reason(p) is None else
+                          f"unavailable: {numba_cpu.path_unavailable_reason(p)}")
     assert set(table[table.backend.isin(["reference", "library", "numba_cpu"])].result) == {"agrees"}
 
 
 def test_check_fails_on_a_wrong_kernel(monkeypatch):
-    def wrong(packed):
-        out = numba_cpu_sha256(packed)
+    def wrong(packed, path=None):
+        out = numba_cpu_sha256(packed, path)
         out[-1, 0] ^= 1
         return out
 

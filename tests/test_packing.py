@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from kernels.packing import pack, pack_equal
+from kernels.packing import check_messages, pack, pack_equal, pack_rows, unpack
 
 
 def test_offsets_and_data():
@@ -40,3 +40,32 @@ def test_pack_equal():
 def test_bad_batches(bad):
     with pytest.raises(TypeError):
         pack(bad)
+
+
+def test_rows_of_a_2d_array_are_packed_without_a_copy():
+    rows = np.arange(24, dtype=np.uint8).reshape(4, 6)
+    packed = pack(rows)
+    assert np.shares_memory(packed.data, rows) and packed.offsets.tolist() == [0, 6, 12, 18, 24]
+    strided = np.arange(48, dtype=np.uint8).reshape(4, 12)[:, ::2]  # rows not contiguous: one copy, same bytes
+    assert pack_rows(strided).data.tobytes() == strided.tobytes()
+    assert pack_rows(np.zeros((3, 0), np.uint8)).offsets.tolist() == [0, 0, 0, 0]
+
+
+@pytest.mark.parametrize("bad", [np.zeros((2, 3), np.int16), np.zeros(5, np.uint8), np.zeros((1, 2, 3), np.uint8)])
+def test_pack_rows_rejects_what_is_not_a_2d_uint8_array(bad):
+    with pytest.raises(TypeError, match="2-D uint8"):
+        pack_rows(bad)
+
+
+def test_a_packed_batch_passes_through_and_unpacks_to_its_messages():
+    messages = [b"ab", b"", b"cde"]
+    packed = pack(messages)
+    assert pack(packed) is packed
+    assert unpack(packed) == messages
+    assert unpack(pack([])) == []
+
+
+def test_a_list_is_checked_without_being_copied():
+    messages = [b"x", b"yz"]
+    assert check_messages(messages) is messages
+    assert check_messages(iter(messages)) == messages  # any other iterable becomes a list

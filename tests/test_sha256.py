@@ -1,5 +1,7 @@
 """SHA-256 on every backend against FIPS 180-4 / NIST known answers and the `reference` backend (never a
 backend against itself): block-boundary lengths, differential fuzzing, bytes-like and packed inputs, bad input."""
+import shutil
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -118,6 +120,104 @@ def test_unavailable_backend_raises_with_reason():
     assert reason in str(err.value)
 
 
+# --- numba_cpu's three paths (SHA-NI lanes, 16 vector lanes, scalar), each forced ---------------------------------
+def path_params():
+    """Every numba_cpu path; the SHA-NI one is skipped, with the reason, on a CPU without the instructions."""
+    return [pytest.param(p, id=p, marks=[pytest.mark.skip(reason=r)] if (r := numba_cpu.path_unavailable_reason(p))
+                         else []) for p in numba_cpu.PATHS]
+
+
+PATHS = path_params()
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_path_matches_nist_vectors(path):
+    got = numba_cpu.sha256_packed(pack([m for m, _ in FIPS_VECTORS]), path)
+    assert hexes(got) == [h for _, h in FIPS_VECTORS]
+    assert bytes(numba_cpu.sha256_packed(pack([b"a" * 1_000_000]), path)[0]).hex() == MILLION_A_DIGEST
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_path_on_every_block_boundary_matches_reference(path):
+    """Every length 0..200 (tails of one and two padded blocks, 55/56, 64, 119/120, 128, 183/184) in groups of
+    every lane count, and the same batch reversed so that lanes of one group end at different blocks."""
+    rng = np.random.default_rng(11)
+    messages = [rng.bytes(n) for n in range(201)]
+    expected = reference.sha256_batch(messages)
+    np.testing.assert_array_equal(numba_cpu.sha256_packed(pack(messages), path), expected)
+    np.testing.assert_array_equal(numba_cpu.sha256_packed(pack(messages[::-1]), path), expected[::-1])
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("count", [1, 3, 4, 5, 17, 300])
+@pytest.mark.parametrize("parallel", [False, True], ids=["serial", "all-cores"])
+def test_path_serial_and_parallel_builds_and_partial_groups(path, count, parallel, monkeypatch):
+    """Counts below, at and above a lane group, on the serial build and (threshold lowered) the all-core one:
+    against hashlib (an oracle independent of the kernels; the reference agrees with hashlib in the check)."""
+    import hashlib
+
+    monkeypatch.setattr(numba_cpu, "SERIAL_BELOW_BLOCKS", 0 if parallel else 1 << 40)
+    assert numba_cpu.threads(pack([b"x"] * count), path) == (None if parallel else 1)
+    rng = np.random.default_rng(count)
+    messages = [rng.bytes(int(n)) for n in rng.integers(0, 150, count)]
+    expected = np.array([np.frombuffer(hashlib.sha256(m).digest(), np.uint8) for m in messages])
+    np.testing.assert_array_equal(numba_cpu.sha256_packed(pack(messages), path), expected)
+
+
+@pytest.mark.parametrize("path", PATHS)
+@settings(max_examples=20, deadline=None)
+@given(messages=st.lists(st.binary(max_size=260), max_size=30))
+def test_path_fuzz_against_reference(path, messages):
+    np.testing.assert_array_equal(numba_cpu.sha256_packed(pack(messages), path), reference.sha256_batch(messages))
+
+
+def test_default_path_follows_the_cpu_flags(monkeypatch):
+    assert numba_cpu.default_path() in numba_cpu.PATHS
+    monkeypatch.setattr(numba_cpu, "cpu_info", lambda: {"flags": ["avx2"]})
+    assert numba_cpu.default_path() == "lanes16"
+    assert "no SHA-NI" in numba_cpu.path_unavailable_reason("sha_ni")
+    with pytest.raises(BackendUnavailable, match="sha_ni"):
+        numba_cpu.sha256_packed(pack([b"abc"]), "sha_ni")
+    monkeypatch.setattr(numba_cpu, "cpu_info", lambda: {"flags": []})
+    assert numba_cpu.default_path() == "scalar"
+    # the public call follows the forced fallback and still agrees with the reference
+    assert hexes(sha256_batch([b"abc"], backend="numba_cpu")) == [reference.sha256(b"abc").hex()]
+    with pytest.raises(ValueError, match="unknown path"):
+        numba_cpu.path_unavailable_reason("avx9")
+
+
+# --- inputs read where they lie: 2-D arrays and packed buffers -------------------------------------------------
+@pytest.mark.parametrize("backend", FAST)
+@pytest.mark.parametrize("k", [0, 1, 55, 56, 64, 65, 128])
+def test_two_d_array_rows_match_reference(backend, k):
+    rows = np.random.default_rng(k).integers(0, 256, (37, k), dtype=np.uint8)
+    expected = reference.sha256_batch([r.tobytes() for r in rows])
+    np.testing.assert_array_equal(sha256_batch(rows, backend=backend), expected)
+    # rows that are not C-contiguous (every other column of a wider array) are copied once, then hashed
+    wide = np.repeat(rows, 2, axis=1)
+    np.testing.assert_array_equal(sha256_batch(wide[:, ::2], backend=backend), expected)
+
+
+def test_two_d_array_is_read_without_a_copy(monkeypatch):
+    rows = np.random.default_rng(0).integers(0, 256, (20, 64), dtype=np.uint8)
+    seen = {}
+    real = numba_cpu.sha256_packed
+
+    def spy(packed, path=None):
+        seen["shares"] = np.shares_memory(packed.data, rows)
+        return real(packed, path)
+
+    monkeypatch.setattr(numba_cpu, "sha256_packed", spy)
+    sha256_batch(rows, backend="numba_cpu")
+    assert seen == {"shares": True}
+
+
+@pytest.mark.parametrize("bad", [np.zeros((3, 4), np.int32), np.zeros((2, 2, 2), np.uint8)])
+def test_arrays_that_are_not_2d_uint8_are_type_errors(bad):
+    with pytest.raises(TypeError, match="messages"):
+        sha256_batch(bad, backend="numba_cpu")
+
+
 # --- staged device backends ---------------------------------------------------------------------------------
 STAGED = [p for p in ALL if registry.staged(p.values[0])]
 
@@ -148,7 +248,31 @@ def test_sha256_sweep_phases_per_backend_and_message_bytes_column():
     assert phases == {"library": {"end_to_end"}, "numba_cpu": {"pack", "kernel", "end_to_end"}}
     assert set(frame.message_bytes) == {64} and set(frame.batch_size) == {1, 16, 256}
     one = frame[(frame.backend == "numba_cpu") & (frame.batch_size == 1)]
-    assert set(one.device) == {"CPU, 1 core"}  # one lane group runs on the serial kernel
+    assert set(one.device) == {"CPU, 1 core"}  # a small batch runs on the serial kernel
+
+
+def test_input_forms_are_workloads_of_their_own():
+    frame = HOT_PATH.run_sweep("sha256_inputs", "smoke", ["library", "numba_cpu"], settings=FAST_SETTINGS,
+                               progress=False)
+    assert set(frame.input) == {"list", "rows", "packed"} and set(frame.batch_size) == {256}
+    assert set(frame.workload) == {"random-64B-list", "random-64B-rows", "random-64B-packed"}
+    numba_rows = frame[frame.backend == "numba_cpu"]
+    assert set(numba_rows.phase) == {"pack", "kernel", "end_to_end"}
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl is not on PATH")
+def test_peer_row_records_openssl_with_its_provenance():
+    frame = HOT_PATH.run_sweep("sha256_peer", "smoke", [], settings=FAST_SETTINGS, progress=False)
+    (row,) = frame.to_dict("records")
+    assert row["backend"] == "openssl" and row["phase"] == "end_to_end" and row["items_per_s"] > 1e4
+    assert row["peer_command"].startswith("openssl speed -mr -multi") and "-bytes 64 sha256" in row["peer_command"]
+    assert row["peer_version"].startswith("OpenSSL") and row["peer_timed_by"] == "openssl"
+
+
+def test_peer_row_is_absent_with_the_reason_without_openssl(monkeypatch, capsys):
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    frame = HOT_PATH.run_sweep("sha256_peer", "smoke", [], settings=FAST_SETTINGS, progress=False)
+    assert frame.empty and "not on PATH" in capsys.readouterr().out
 
 
 @pytest.mark.skipif(backends_for("sha256")["opencl"] is not None, reason="no OpenCL device")
@@ -178,8 +302,31 @@ def test_unknown_profile_is_value_error():
 def test_sha256_target_is_interleaved_and_checked():
     result = HOT_PATH.targets()["sha256"]("smoke")
     assert result.items == 2**12 and result.checked and result.interleaved and result.repeats >= 5
+    assert result.goal_ratio == 3.0
     assert set(result.candidates) | set(result.unavailable) == {"numba_cpu", "opencl"}
     assert "numba_cpu" in result.candidates and result.candidates["numba_cpu"]["ratio"] > 0
+
+
+def test_sha256_rows_target_times_the_array_and_packed_forms():
+    result = HOT_PATH.targets()["sha256_rows"]("smoke")
+    assert result.goal_ratio == 6.0 and result.checked and result.interleaved
+    assert set(result.candidates) == {"numba_cpu (2-D array)", "numba_cpu (Packed)"}
+    assert result.candidates["numba_cpu (2-D array)"]["kernel_ratio"] > 0
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl is not on PATH")
+def test_openssl_target_is_marked_not_interleaved_and_checked():
+    result = HOT_PATH.targets()["sha256_openssl"]("smoke")
+    assert result.goal_ratio == 1.5 and result.checked and not result.interleaved
+    assert result.baseline.startswith("openssl speed -multi") and result.peer_items_per_s == result.baseline_items_per_s
+    assert result.ratio == pytest.approx(result.candidate_items_per_s / result.peer_items_per_s)
+    assert result.row()["interleaved"] is False
+
+
+def test_openssl_target_without_openssl_says_why(monkeypatch):
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    result = HOT_PATH.targets()["sha256_openssl"]("smoke")
+    assert not result.met and "not on PATH" in result.unavailable["numba_cpu"]
 
 
 def test_sha256_target_rejects_a_wrong_candidate(monkeypatch):

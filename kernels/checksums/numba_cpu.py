@@ -2,7 +2,9 @@
 
 Large buffers are cut into pieces (the split of kernels/checksums/pieces.py, compiled) that run on all cores
 and are combined afterwards; a batch of small buffers runs one buffer per iteration of the same loop, on the
-calling thread when the whole batch is too small to pay for waking the thread pool.
+calling thread when the whole batch is too small to pay for waking the thread pool. The CRC pieces are shared
+between the calling thread and helper threads without a fork-join barrier (caller_runs.py): the call never
+waits for a thread that another process keeps off its core. Adler-32 and the Internet checksum use `prange`.
 
 CRC-32 and CRC-32C fold the data with the CPU's carry-less multiply (Gopal et al., Intel 2009; constants
 derived in tables.py): the loop is written in LLVM IR from Numba, four 512-bit accumulators (VPCLMULQDQ,
@@ -14,6 +16,7 @@ byte-order independent).
 """
 from __future__ import annotations
 
+import numba
 import numpy as np
 from llvmlite import binding as llvm_binding
 from llvmlite import ir
@@ -21,7 +24,7 @@ from numba import njit, prange, types
 from numba.extending import intrinsic
 
 from ..packing import Packed
-from . import tables
+from . import caller_runs, tables
 from .reference import ADLER_BASE
 
 PIECE_BYTES = 1 << 20  # a 64 MiB buffer becomes 64 pieces: enough to balance a few dozen cores
@@ -249,6 +252,51 @@ def _crc_pieces(tab, k, poly, x2n, data, start, end, item, item_pieces, out):
         out[i] = s ^ np.uint32(0xFFFFFFFF)
 
 
+@njit(nogil=True)
+def _crc_claim(tab, k, data, start, end, first, partial, done, counter):
+    """Claim pieces from counter[0] until none is left: each piece's raw CRC register (from the preset for the
+    first piece of a buffer, from zero for later ones: linearity) into partial, then done[p] = 1."""
+    npieces = start.size
+    while True:
+        p = caller_runs.fetch_add(counter, 0, 1)
+        if p >= npieces:
+            return
+        init = np.uint32(0xFFFFFFFF) if first[p] else np.uint32(0)
+        partial[p] = _crc_piece(tab, k, init, data, start[p], end[p])
+        caller_runs.store(done, p, 1)
+
+
+@njit(nogil=True)
+def _crc_caller(tab, k, poly, x2n, data, start, end, first, item_pieces, partial, done, counter, out):
+    """The calling thread's share (caller_runs): claim pieces like the helpers, then compute any piece a helper
+    claimed but has not finished instead of waiting for it, then combine each buffer's pieces."""
+    _crc_claim(tab, k, data, start, end, first, partial, done, counter)
+    for p in range(start.size):
+        if caller_runs.load(done, p) == 0:
+            init = np.uint32(0xFFFFFFFF) if first[p] else np.uint32(0)
+            partial[p] = _crc_piece(tab, k, init, data, start[p], end[p])
+    for i in range(out.size):
+        s = partial[item_pieces[i]]
+        for p in range(item_pieces[i] + 1, item_pieces[i + 1]):
+            s = _multmodp(poly, _xpow8n(poly, x2n, end[p] - start[p]), s) ^ partial[p]
+        out[i] = s ^ np.uint32(0xFFFFFFFF)
+
+
+def _crc_all_cores(tab, k, poly, x2n, data, start, end, item_pieces, out) -> None:
+    """CRC of a packed batch on the calling thread and numba.get_num_threads() - 1 helpers (caller_runs)."""
+    npieces = start.size
+    first = np.zeros(npieces, np.bool_)
+    first[item_pieces[:-1]] = True
+    partial = np.empty(npieces, np.uint32)
+    done = np.zeros(npieces, np.int64)
+    counter = np.zeros(1, np.int64)
+    threads = numba.get_num_threads()
+    if threads > 1:
+        caller_runs.helpers(threads - 1).offer(
+            lambda: _crc_claim(tab, k, data, start, end, first, partial, done, counter), threads - 1)
+    _crc_caller(tab, k, poly, x2n, data, start, end, first, item_pieces, partial, done, counter, out)
+
+
 # --- Adler-32 ---------------------------------------------------------------------------------------------
 
 @njit(inline="always")
@@ -388,7 +436,10 @@ def checksum_packed(algorithm: str, packed: Packed, piece_bytes: int = PIECE_BYT
     serial = int(data.size < SERIAL_BELOW_BYTES) if parallel is None else int(not parallel)
     if algorithm in _CRC_CONSTANTS:
         tab, k, poly, x2n = _CRC_CONSTANTS[algorithm]
-        PARALLEL["crc"][serial](tab, k, poly, x2n, data, start, end, item, item_pieces, out)
+        if serial:
+            PARALLEL["crc"][serial](tab, k, poly, x2n, data, start, end, item, item_pieces, out)
+        else:
+            _crc_all_cores(tab, k, poly, x2n, data, start, end, item_pieces, out)
     elif algorithm in ("adler32", "inet16"):
         PARALLEL[algorithm][serial](data, start, end, item_pieces, out)
     else:
@@ -408,14 +459,73 @@ def compile() -> None:
 
 @njit(parallel=True)
 def _read_words(words):
-    """Sum of every 64-bit word on all cores: a read stream with no arithmetic to speak of, the ceiling any
-    checksum of data in memory can reach on the machine it runs on."""
+    """Sum of every 64-bit word on all cores, fork-join (prange): a read stream with no arithmetic to speak of."""
     total = np.uint64(0)
     for i in prange(words.size):
         total += words[i]
     return total
 
 
-def read_all(data: np.ndarray) -> int:
-    """Read `data` (uint8, length a multiple of 8) once on all cores; returns the sum of its words (mod 2^64)."""
-    return int(_read_words(data.view(np.uint64)))
+@njit(inline="always")
+def _word_sum(words, a, b):
+    """Sum of words[a:b], looping over a slice so LLVM sees non-negative indices and vectorises."""
+    piece = words[a:b]
+    total = np.uint64(0)
+    for i in range(piece.size):
+        total += piece[i]
+    return total
+
+
+@njit(nogil=True)
+def _read_claim(words, piece_words, partial, done, counter):
+    """Claim pieces of `piece_words` words until none is left; each piece's word sum into partial."""
+    npieces = partial.size
+    while True:
+        p = caller_runs.fetch_add(counter, 0, 1)
+        if p >= npieces:
+            return
+        partial[p] = _word_sum(words, p * piece_words, min((p + 1) * piece_words, words.size))
+        caller_runs.store(done, p, 1)
+
+
+@njit(nogil=True)
+def _read_caller(words, piece_words, partial, done, counter):
+    _read_claim(words, piece_words, partial, done, counter)
+    total = np.uint64(0)
+    for p in range(partial.size):
+        if caller_runs.load(done, p) == 0:
+            partial[p] = _word_sum(words, p * piece_words, min((p + 1) * piece_words, words.size))
+        total += partial[p]
+    return total
+
+
+def read_all(data: np.ndarray, scheduling: str = "caller-runs") -> int:
+    """Read `data` (uint8, length a multiple of 8) once on all Numba threads; returns the sum of its words
+    (mod 2^64). `scheduling`: "caller-runs" (as the CRC kernels: the caller never waits for a helper, see
+    caller_runs) or "fork-join" (prange: the call ends when every thread has checked in)."""
+    words = data.view(np.uint64)
+    if scheduling == "fork-join":
+        return int(_read_words(words))
+    if scheduling != "caller-runs":
+        raise ValueError(f"unknown scheduling {scheduling!r}; use 'caller-runs' or 'fork-join'")
+    piece_words = PIECE_BYTES // 8
+    npieces = max(1, -(-words.size // piece_words))
+    partial = np.zeros(npieces, np.uint64)
+    done = np.zeros(npieces, np.int64)
+    counter = np.zeros(1, np.int64)
+    threads = numba.get_num_threads()
+    if threads > 1:
+        caller_runs.helpers(threads - 1).offer(lambda: _read_claim(words, piece_words, partial, done, counter),
+                                               threads - 1)
+    return int(_read_caller(words, piece_words, partial, done, counter))
+
+
+def crc_fork_join(algorithm: str, packed: Packed, piece_bytes: int = PIECE_BYTES) -> np.ndarray:
+    """The CRC on all cores the fork-join way (prange over pieces, the kernel before caller_runs): kept to
+    measure what that scheduling costs when a core is busy (the checksum notebook's explanation)."""
+    out = np.empty(packed.count, dtype=np.uint32)
+    if packed.count:
+        start, end, item, item_pieces = _split(packed.offsets, piece_bytes)
+        tab, k, poly, x2n = _CRC_CONSTANTS[algorithm]
+        PARALLEL["crc"][0](tab, k, poly, x2n, packed.data, start, end, item, item_pieces, out)
+    return out

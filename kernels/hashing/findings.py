@@ -79,3 +79,32 @@ def workloads_markdown(frame: pd.DataFrame) -> str:
                      f"`{best.backend}` at {fmt_rate(best.items_per_s, f' {unit}/s')}, {best.speedup:.2f}x "
                      f"{BASELINE} ({base_rate}).")
     return "\n".join(lines)
+
+
+def inputs_markdown(forms: pd.DataFrame, peer: pd.DataFrame) -> str:
+    """What each input form costs (a Python list, a 2-D array, a packed buffer), end to end at the largest batch,
+    against the hashlib loop on the list, and the peer binary's rate measured beside it (timed by openssl)."""
+    rows = forms[forms.phase == "end_to_end"]
+    biggest = int(rows.batch_size.max())
+    rows = rows[rows.batch_size == biggest]
+    base = rows[(rows.backend == BASELINE) & (rows.input == "list")]
+    lines = [f"**Input forms at {biggest:,} messages (end to end, measured).**", ""]
+    base_rate = float(base.items_per_s.iloc[0]) if not base.empty else float("nan")
+    if not base.empty:
+        lines.append(f"- The hashlib loop on the Python list: {fmt_rate(base_rate, ' msg/s')}.")
+    if not peer.empty:
+        p = peer.iloc[0]
+        lines.append(f"- Peer `{p.peer_command}` ({p.peer_version}; {p.device}), timed by openssl itself in its own "
+                     f"processes, not interleaved: {fmt_rate(p.items_per_s, ' msg/s')}.")
+    for backend in _kernel_backends(rows):
+        sel = rows[rows.backend == backend].set_index("input")
+        parts = [f"{form} {fmt_rate(sel.loc[form, 'items_per_s'], ' msg/s')} ({sel.loc[form, 'items_per_s'] / base_rate:.2f}x "
+                 "the hashlib loop" + (f", {sel.loc[form, 'items_per_s'] / peer.items_per_s.iloc[0]:.2f}x the peer"
+                                       if not peer.empty else "") + ")"
+                 for form in ("list", "rows", "packed") if form in sel.index]
+        lines.append(f"- `{backend}`: " + "; ".join(parts) + ".")
+        if {"list", "packed"} <= set(sel.index):
+            cost = 1 / sel.loc["list", "items_per_s"] - 1 / sel.loc["packed", "items_per_s"]
+            lines.append(f"  The Python list costs {fmt_time(cost * biggest)} per batch over the packed form "
+                         f"({cost * 1e9:.0f} ns per message): checking, measuring and joining the `bytes` objects.")
+    return "\n".join(lines)

@@ -7,10 +7,15 @@ byte followed by ASCII. `digest` hashes the whole tree level by level, one batch
 from __future__ import annotations
 
 import hashlib
+from itertools import compress
+from operator import attrgetter
 from dataclasses import dataclass
 from typing import Union
 
-from .levels import Job, run_levels
+import numpy as np
+from numba import njit
+
+from ..packing import Packed
 
 
 def _separator(name: str) -> bytes:
@@ -91,42 +96,160 @@ def pruned(digest: bytes) -> Pruned:
     return Pruned(digest)
 
 
-def _jobs(root: Tree) -> Job | bytes:
-    """The hash jobs of a tree (bytes for a pruned node, whose digest is given). Iterative post-order."""
-    made: dict[int, Job | bytes] = {}
-    stack: list[tuple[Tree, bool]] = [(root, False)]
-    while stack:
-        node, expanded = stack.pop()
-        if id(node) in made:
-            continue
-        kids = (node.left, node.right) if isinstance(node, Fork) else (node.subtree,) if isinstance(node, Labeled) else ()
-        if kids and not expanded:
-            stack.append((node, True))
-            stack.extend((k, False) for k in kids)
-            continue
-        if isinstance(node, Empty):
-            made[id(node)] = Job([DS_EMPTY])
-        elif isinstance(node, Leaf):
-            made[id(node)] = Job([DS_LEAF, node.value])
-        elif isinstance(node, Pruned):
-            made[id(node)] = node.digest
-        elif isinstance(node, Fork):
-            made[id(node)] = Job([DS_FORK, made[id(node.left)], made[id(node.right)]])
-        elif isinstance(node, Labeled):
-            made[id(node)] = Job([DS_LABELED, node.label, made[id(node.subtree)]])
-        else:
-            raise TypeError(f"not a hash tree node: {type(node).__name__}")
-    return made[id(root)]
+# --- digest: the tree planned once, then each level's messages assembled in one pass ----------------------------
+_KINDS = {Empty: 0, Leaf: 1, Fork: 2, Labeled: 3, Pruned: 4}
+PRUNED = 4
+_SEPARATORS = (DS_EMPTY, DS_LEAF, DS_FORK, DS_LABELED, b"")  # by kind; a pruned node is not hashed
+_SEP_BYTES = np.frombuffer(b"".join(_SEPARATORS), np.uint8)
+_SEP_OFF = np.cumsum([0] + [len(s) for s in _SEPARATORS]).astype(np.int64)
+_CHILDREN = np.array([0, 0, 2, 1, 0], np.int64)  # child digests at the end of each kind's message
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A tree as arrays, nodes in breadth-first levels (root level first; every level one contiguous run).
+    A node's payload is its bytes besides its domain separator and child digests: a leaf's value, a label, a
+    pruned node's digest, nothing for a fork or empty; payloads lie back to back in `payload`, in any order."""
+
+    kind: np.ndarray  # int64, _KINDS code per node
+    parent: np.ndarray  # int64, the parent's index (-1 for the root)
+    slot: np.ndarray  # int64, which child digest of the parent (0 or 1)
+    payload: np.ndarray  # uint8, every payload
+    payload_start: np.ndarray  # int64, where each node's payload starts in `payload`
+    payload_len: np.ndarray  # int64, its length (0 for none)
+    levels: np.ndarray  # int64, boundaries of the levels
+
+
+_LEFT, _RIGHT, _SUBTREE = attrgetter("left"), attrgetter("right"), attrgetter("subtree")
+_PAYLOAD = {1: attrgetter("value"), 3: attrgetter("label"), 4: attrgetter("digest")}
+
+
+def _select(items: list, mask: np.ndarray) -> list:
+    return list(compress(items, mask.tolist()))
+
+
+def _kinds(level: list) -> np.ndarray:
+    try:
+        return np.fromiter(map(_KINDS.__getitem__, map(type, level)), np.int64, count=len(level))
+    except KeyError as e:
+        raise TypeError(f"not a hash tree node: {e.args[0].__name__}") from None
+
+
+def plan(root: Tree) -> Plan:
+    """The tree walked level by level with C-level passes over each level's objects (their types, the children
+    and payloads of each kind), never a Python statement per node. A subtree referenced twice is planned (and
+    hashed) twice, as the recursive definition does; any depth is fine (no recursion)."""
+    level = [root]
+    base = 0
+    kinds, parents, slots, bounds = [], [np.full(1, -1, np.int64)], [np.zeros(1, np.int64)], [0]
+    payload_nodes, payloads = [], []
+    while level:
+        n = len(level)
+        kind = _kinds(level)
+        index = np.arange(base, base + n, dtype=np.int64)
+        kinds.append(kind)
+        for k, get in _PAYLOAD.items():
+            mask = kind == k
+            if mask.any():
+                payload_nodes.append(index[mask])
+                payloads.extend(map(get, _select(level, mask)))
+        forks, labeled = kind == 2, kind == 3
+        fork_nodes, labeled_nodes = _select(level, forks), _select(level, labeled)
+        children = list(map(_LEFT, fork_nodes)) + list(map(_RIGHT, fork_nodes)) + list(map(_SUBTREE, labeled_nodes))
+        parents.append(np.concatenate([index[forks], index[forks], index[labeled]]))
+        slots.append(np.concatenate([np.zeros(len(fork_nodes), np.int64), np.ones(len(fork_nodes), np.int64),
+                                     np.zeros(len(labeled_nodes), np.int64)]))
+        base += n
+        bounds.append(base)
+        level = children
+    count = base
+    payload_start = np.zeros(count, np.int64)
+    payload_len = np.zeros(count, np.int64)
+    if payload_nodes:
+        nodes = np.concatenate(payload_nodes)
+        lengths = np.fromiter(map(len, payloads), np.int64, count=len(payloads))
+        payload_len[nodes] = lengths
+        payload_start[nodes] = np.cumsum(lengths) - lengths
+    return Plan(np.concatenate(kinds), np.concatenate(parents)[:count], np.concatenate(slots)[:count],
+                np.frombuffer(b"".join(payloads), np.uint8), payload_start, payload_len, np.array(bounds, np.int64))
+
+
+@njit
+def _assemble(kind, payload, payload_start, payload_len, sep_bytes, sep_off, hashed, msg_off, buffer):
+    """Each hashed node's message without its child digests: domain separator, then payload, at msg_off."""
+    for j in range(hashed.size):
+        k = hashed[j]
+        d = msg_off[j]
+        for b in range(sep_off[kind[k]], sep_off[kind[k] + 1]):
+            buffer[d] = sep_bytes[b]
+            d += 1
+        for b in range(payload_start[k], payload_start[k] + payload_len[k]):
+            buffer[d] = payload[b]
+            d += 1
+
+
+@njit
+def _scatter(buffer, dest, digests):
+    """digests[j] (32 bytes) to buffer[dest[j]:] for every j with dest[j] >= 0 (the root has nowhere to go)."""
+    for j in range(dest.size):
+        if dest[j] >= 0:
+            for b in range(32):
+                buffer[dest[j] + b] = digests[j, b]
+
+
+def messages(p: Plan) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The packed messages of every hashed node, deepest level first, child digests not yet filled in:
+    (buffer, msg_off (per hashed node, + 1 boundary), hashed (their node indices), level_starts (boundaries of
+    each level among the hashed nodes, deepest first), dest (per node: where its digest goes in its parent's
+    message, -1 for the root))."""
+    n = p.kind.size
+    levels = [np.arange(p.levels[d], p.levels[d + 1]) for d in range(p.levels.size - 2, -1, -1)]
+    order = np.concatenate(levels) if levels else np.zeros(0, np.int64)
+    hashed = order[p.kind[order] != PRUNED]
+    sep_len = np.diff(_SEP_OFF)
+    own = sep_len[p.kind] + p.payload_len  # bytes before the child digests
+    length = own + 32 * _CHILDREN[p.kind]
+    msg_off = np.zeros(hashed.size + 1, np.int64)
+    np.cumsum(length[hashed], out=msg_off[1:])
+    start = np.full(n, -1, np.int64)
+    start[hashed] = msg_off[:-1]
+    dest = np.full(n, -1, np.int64)
+    dest[1:] = start[p.parent[1:]] + own[p.parent[1:]] + 32 * p.slot[1:]
+    buffer = np.empty(int(msg_off[-1]), np.uint8)
+    _assemble(p.kind, p.payload, p.payload_start, p.payload_len, _SEP_BYTES, _SEP_OFF, hashed, msg_off, buffer)
+    pruned = np.flatnonzero(p.kind == PRUNED)
+    if pruned.size:  # a pruned node's digest is its payload: straight into its parent's message
+        _scatter(buffer, dest[pruned], p.payload[p.payload_start[pruned][:, None] + np.arange(32)])
+    sizes = [int((p.kind[level] != PRUNED).sum()) for level in levels]
+    level_starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    return buffer, msg_off, hashed, level_starts, dest
 
 
 def digest(tree: Tree, *, backend: str = "library") -> bytes:
-    """Root digest of `tree`, every level of the tree hashed as one batch on `backend`."""
-    from . import sha256_batch
+    """Root digest of `tree`: planned once (plan), every level's messages assembled in one pass into one packed
+    buffer (domain separators, labels and values; pruned digests), then hashed level by level, deepest first,
+    each level as one batch on `backend`, its digests written straight into their parents' messages."""
+    root = _tree(tree, "tree")
+    if isinstance(root, Pruned):
+        return root.digest
+    return hash_levels(*messages(plan(root)), backend)
 
-    root = _jobs(_tree(tree, "tree"))
-    if isinstance(root, bytes):
-        return root
-    return run_levels([root], lambda messages: sha256_batch(messages, backend=backend))[0]
+
+def hash_levels(buffer: np.ndarray, msg_off: np.ndarray, hashed: np.ndarray, level_starts: np.ndarray,
+                dest: np.ndarray, backend: str) -> bytes:
+    """Hash the assembled messages level by level, deepest first, each level one batch on `backend` (a slice of
+    the buffer, no copy), its digests written into their parents' messages; returns the root's digest."""
+    from . import sha256_packed
+
+    digests = np.zeros((0, 32), np.uint8)
+    for a, b in zip(level_starts[:-1].tolist(), level_starts[1:].tolist()):
+        if a == b:
+            continue
+        base = msg_off[a]
+        level = Packed(buffer[base:msg_off[b]], msg_off[a:b + 1] - base)
+        digests = sha256_packed(level, backend=backend)
+        _scatter(buffer, dest[hashed[a:b]], digests)
+    return digests[-1].tobytes()
 
 
 def digest_recursive(tree: Tree) -> bytes:
