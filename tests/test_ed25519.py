@@ -307,10 +307,11 @@ def test_opencl_splits_a_batch_larger_than_one_device_buffer(monkeypatch):
 def test_hot_path_lists_the_registry_operations_and_sweeps():
     assert HOT_PATH.operations == HOT_PATHS["kernels.signatures"]
     sweeps = HOT_PATH.cases("smoke")
-    assert list(sweeps) == ["batch", "cache"]
+    assert list(sweeps) == ["batch", "zip215", "cache"]
     assert "openssl" in sweeps["batch"].backends and "reference" not in sweeps["cache"].backends
-    assert [w.params for w in sweeps["cache"].workloads] == [{"trace_messages": 40, "cached": False},
-                                                             {"trace_messages": 40, "cached": True}]
+    assert [w.params for w in sweeps["cache"].workloads] == [
+        {"trace_messages": 40, "cached": cached, "rules": rules, "method": method}
+        for rules, method in (("libsodium", "single"), ("zip215", "batch")) for cached in (False, True)]
     with pytest.raises(ValueError, match="unknown profile"):
         HOT_PATH.cases("fast")
 
@@ -339,21 +340,23 @@ def test_reference_is_skipped_above_its_limit_with_the_reason():
 
 def test_check_rows_and_a_wrong_backend_fails(monkeypatch):
     frame = HOT_PATH.check(["library", "numba_cpu"], "smoke")
-    assert set(frame.backend) == {"library", "numba_cpu"} and frame.result.str.startswith("agrees").all()
+    runs = ~((frame.backend == "library") & (frame.rules == "zip215"))  # libsodium has no ZIP 215 mode
+    assert set(frame.backend) == {"library", "numba_cpu"} and frame[runs].result.str.startswith("agrees").all()
+    assert frame[~runs].result.str.startswith("unavailable").all()
     from kernels.signatures import library
 
-    monkeypatch.setattr(library, "ed25519_verify_batch", lambda k, m, s: np.ones(len(k), dtype=bool))
+    monkeypatch.setattr(library, "ed25519_verify_batch", lambda k, m, s, rules="libsodium": np.ones(len(k), dtype=bool))
     with pytest.raises(AssertionError, match="library gives a wrong verdict"):
         HOT_PATH.check(["library"], "smoke")
 
 
 def test_target_smoke_checks_candidates_and_records_the_openssl_peer(monkeypatch):
     result = HOT_PATH.targets()["ed25519_verify"]("smoke")
-    assert result.items == 256 and result.checked and result.peer == "openssl"
+    assert result.items == 256 and result.checked and result.peer.startswith("openssl speed -multi")
     assert "numba_cpu" in result.candidates and result.candidate
     from kernels.signatures import numba_cpu
 
-    monkeypatch.setattr(numba_cpu, "verify_prepared", lambda prepared: np.ones(prepared.count, dtype=bool))
+    monkeypatch.setattr(numba_cpu, "verify_prepared", lambda prepared, rules="libsodium": np.ones(prepared.count, dtype=bool))
     with pytest.raises(AssertionError, match="numba_cpu"):
         HOT_PATH.targets()["ed25519_verify"]("smoke")
 

@@ -135,14 +135,28 @@ def test_replay_times_the_trace_without_its_warm_up(monkeypatch):
 
 def test_cache_sweep_times_one_pass_and_no_warm_up(monkeypatch):
     sweep = HOT_PATH.cases("smoke")["cache"]
-    plain, cached = sweep.workloads
+    plain, cached = sweep.workloads[:2]
     trace = sweep.data(cached, 0)
     monkeypatch.setattr(cache, "warm_up", lambda *a: pytest.fail("warm-up inside the timed region"))
     case = sweep.build("ed25519_verify", "library", cached, 0, trace)
-    assert list(case.phases) == ["end_to_end"] and case.params == {"trace_messages": 40, "cached": True}
+    assert list(case.phases) == ["end_to_end"]
+    assert case.params == {"trace_messages": 40, "cached": True, "rules": "libsodium", "method": "single"}
     assert case.batch_size == sum(len(b["valid"]) for b in trace)
     passes = []
     monkeypatch.setattr(VerificationCache, "verify_batch",
                         lambda self, *a, **k: passes.append(self) or np.asarray(ed25519_verify_batch(*a, **k)))
     assert case.phases["end_to_end"]() and case.phases["end_to_end"]()
     assert len(set(map(id, passes))) == 2  # each timed pass starts from a fresh, empty cache
+
+
+def test_a_cache_holds_one_rule_set():
+    from kernels.signatures.workloads import zip215_vectors
+
+    keys, msgs, sigs = zip215_vectors()
+    zip215 = VerificationCache(rules="zip215")
+    assert zip215.verify_batch(keys[:5], msgs[:5], sigs[:5], backend="numba_cpu").all() and len(zip215) == 5
+    assert zip215.verify_batch(keys[:5], msgs[:5], sigs[:5], backend="numba_cpu").all() and zip215.hits == 5
+    plain = VerificationCache()
+    assert not plain.verify_batch(keys[:5], msgs[:5], sigs[:5], backend="numba_cpu").any() and len(plain) == 0
+    with pytest.raises(ValueError, match="rules"):
+        VerificationCache(rules="dalek")

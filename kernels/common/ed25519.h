@@ -1,5 +1,5 @@
-/* Ed25519 verification with libsodium's acceptance rules (crypto_sign_verify_detached), one work-item per
- * signature. The shared C core of the OpenCL and CUDA kernels (kernels/signatures/ed25519.{cl,cu}).
+/* Ed25519 verification with libsodium's acceptance rules (crypto_sign_verify_detached, kernel ed25519_verify)
+ * or ZIP 215's (the IC replica's, kernel ed25519_verify_zip215), one work-item per signature. The shared C core of the OpenCL and CUDA kernels (kernels/signatures/ed25519.{cl,cu}).
  *
  * Field elements, two layouts behind one interface (fe_mul, fe_sq, fe_add, fe_sub, fe_frombytes, ...):
  * - default (GPUs): ten signed 32-bit limbs in radix 2^25.5 (26, 25, 26, ... bits), products in 64 bits, as in
@@ -558,45 +558,54 @@ DEVICE_FN void ed_slide(signed char *r, const u8 *a) {
     }
 }
 
-/* r = [a]A + [b]B, variable time (inputs are public). */
-DEVICE_FN void ge_double_scalarmult(ge_p2 *r, const u8 *a, const ge_p3 *A, const u8 *b) {
+/* t = [a]A + [b]B as a p1p1 point (the last step, not yet converted), variable time (inputs are public). */
+DEVICE_FN void ge_double_scalarmult_p1p1(ge_p1p1 *t, const u8 *a, const ge_p3 *A, const u8 *b) {
     signed char aslide[256], bslide[256];
     ge_cached Ai[8];
-    ge_p1p1 t;
+    ge_p2 r;
     ge_p3 u, A2;
     int i;
     ed_slide(aslide, a);
     ed_slide(bslide, b);
     ge_p3_to_cached(&Ai[0], A);
-    ge_p3_dbl(&t, A);
-    ge_p1p1_to_p3(&A2, &t);
+    ge_p3_dbl(t, A);
+    ge_p1p1_to_p3(&A2, t);
     for (i = 1; i < 8; i++) {
-        ge_add_cached(&t, &A2, &Ai[i - 1], 1);
-        ge_p1p1_to_p3(&u, &t);
+        ge_add_cached(t, &A2, &Ai[i - 1], 1);
+        ge_p1p1_to_p3(&u, t);
         ge_p3_to_cached(&Ai[i], &u);
     }
-    ge_p2_0(r);
+    /* the identity in p1p1 form: x = X/Z = 0, y = Y/T = 1 */
+    fe_0(&t->X); fe_1(&t->Y); fe_1(&t->Z); fe_1(&t->T);
+    ge_p1p1_to_p2(&r, t);
     for (i = 255; i >= 0; i--) {
         if (aslide[i] || bslide[i]) break;
     }
     for (; i >= 0; i--) {
-        ge_p2_dbl(&t, r);
+        ge_p2_dbl(t, &r);
         if (aslide[i] > 0) {
-            ge_p1p1_to_p3(&u, &t);
-            ge_add_cached(&t, &u, &Ai[aslide[i] / 2], 1);
+            ge_p1p1_to_p3(&u, t);
+            ge_add_cached(t, &u, &Ai[aslide[i] / 2], 1);
         } else if (aslide[i] < 0) {
-            ge_p1p1_to_p3(&u, &t);
-            ge_add_cached(&t, &u, &Ai[(-aslide[i]) / 2], -1);
+            ge_p1p1_to_p3(&u, t);
+            ge_add_cached(t, &u, &Ai[(-aslide[i]) / 2], -1);
         }
         if (bslide[i] > 0) {
-            ge_p1p1_to_p3(&u, &t);
-            ge_add_base(&t, &u, bslide[i] / 2, 1);
+            ge_p1p1_to_p3(&u, t);
+            ge_add_base(t, &u, bslide[i] / 2, 1);
         } else if (bslide[i] < 0) {
-            ge_p1p1_to_p3(&u, &t);
-            ge_add_base(&t, &u, (-bslide[i]) / 2, -1);
+            ge_p1p1_to_p3(&u, t);
+            ge_add_base(t, &u, (-bslide[i]) / 2, -1);
         }
-        ge_p1p1_to_p2(r, &t);
+        if (i > 0) ge_p1p1_to_p2(&r, t);
     }
+}
+
+/* r = [a]A + [b]B, variable time (inputs are public). */
+DEVICE_FN void ge_double_scalarmult(ge_p2 *r, const u8 *a, const ge_p3 *A, const u8 *b) {
+    ge_p1p1 t;
+    ge_double_scalarmult_p1p1(&t, a, A, b);
+    ge_p1p1_to_p2(r, &t);
 }
 
 /* ---- libsodium's checks on the encodings ---- */
@@ -644,17 +653,44 @@ DEVICE_FN int ed25519_verify_one(const u8 *pk, const u8 *sig, const u8 *h) {
     return diff == 0;
 }
 
-/* One work-item per signature: pk (n, 32), sig (n, 64), h (n, 32) -> out (n,) 1 if valid else 0. */
-KERNEL void ed25519_verify(const GLOBAL u8 *pk, const GLOBAL u8 *sig, const GLOBAL u8 *h, u64 n, GLOBAL u8 *out) {
-    for (u64 i = GLOBAL_ID(); i < n; i += GLOBAL_SIZE()) {
-        u8 p[32], s[64], hh[32];
-        for (int k = 0; k < 32; k++) {
-            p[k] = pk[32 * i + k];
-            hh[k] = h[32 * i + k];
-        }
-        for (int k = 0; k < 64; k++) s[k] = sig[64 * i + k];
-        out[i] = (u8)ed25519_verify_one(p, s, hh);
+/* ZIP 215, the IC replica's rules (ic-ed25519): S < L; A and R decoded with non-canonical y (taken mod p)
+ * and x = 0 with the sign bit set accepted, small order allowed; [8]([S]B - [h]A - R) = identity, with
+ * h = SHA-512(R || A || M) mod L over the bytes as received (from the host). */
+DEVICE_FN int ed25519_verify_zip215_one(const u8 *pk, const u8 *sig, const u8 *h) {
+    ge_p3 minus_a, minus_r, u;
+    ge_p1p1 t;
+    ge_p2 p2;
+    ge_cached rc;
+    fe check;
+    if (!sc_is_canonical(sig + 32)) return 0;
+    if (!ge_frombytes_negate(&minus_a, pk)) return 0;
+    if (!ge_frombytes_negate(&minus_r, sig)) return 0;  /* R is sig[0..32) */
+    ge_double_scalarmult_p1p1(&t, h, &minus_a, sig + 32);
+    ge_p1p1_to_p3(&u, &t);
+    ge_p3_to_cached(&rc, &minus_r);
+    ge_add_cached(&t, &u, &rc, 1);
+    for (int i = 0; i < 3; i++) {  /* the cofactor 8 */
+        ge_p1p1_to_p2(&p2, &t);
+        ge_p2_dbl(&t, &p2);
     }
+    fe_sub(&check, &t.Y, &t.T);  /* p1p1: x = X/Z = 0 and y = Y/T = 1 */
+    return !fe_isnonzero(&t.X) && !fe_isnonzero(&check);
 }
+
+/* One work-item per signature: pk (n, 32), sig (n, 64), h (n, 32) -> out (n,) 1 if valid else 0. */
+#define ED25519_KERNEL(name, verify_one)                                                                    \
+KERNEL void name(const GLOBAL u8 *pk, const GLOBAL u8 *sig, const GLOBAL u8 *h, u64 n, GLOBAL u8 *out) {   \
+    for (u64 i = GLOBAL_ID(); i < n; i += GLOBAL_SIZE()) {                                                \
+        u8 p[32], s[64], hh[32];                                                                          \
+        for (int k = 0; k < 32; k++) {                                                                    \
+            p[k] = pk[32 * i + k];                                                                        \
+            hh[k] = h[32 * i + k];                                                                        \
+        }                                                                                                 \
+        for (int k = 0; k < 64; k++) s[k] = sig[64 * i + k];                                              \
+        out[i] = (u8)verify_one(p, s, hh);                                                                \
+    }                                                                                                     \
+}
+ED25519_KERNEL(ed25519_verify, ed25519_verify_one)            /* libsodium's rules */
+ED25519_KERNEL(ed25519_verify_zip215, ed25519_verify_zip215_one)  /* ZIP 215 */
 
 #endif

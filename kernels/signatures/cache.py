@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from . import check_batch, ed25519_verify_batch
+from . import check_batch, check_method, check_rules, ed25519_verify_batch
 from .reference import PUBLIC_KEY_BYTES, SIGNATURE_BYTES
 
 BLS_CACHE_ENTRIES = 100_000  # dfinity/ic crypto bls12_381 cache.rs: global LRU of 100 000 entries
@@ -34,7 +34,11 @@ def cache_key(public_key: bytes, message: bytes, signature: bytes) -> bytes:
 class VerificationCache:
     """LRU of successful verifications, at most `max_entries` keys and `max_bytes` bytes (ENTRY_BYTES each)."""
 
-    def __init__(self, max_entries: int = BLS_CACHE_ENTRIES, max_bytes: int | None = None):
+    def __init__(self, max_entries: int = BLS_CACHE_ENTRIES, max_bytes: int | None = None, rules: str = "libsodium",
+                 method: str = "single"):
+        check_method(method, check_rules(rules))
+        self.rules = rules  # one cache holds the verdicts of one rule set (a replica uses one)
+        self.method = method  # how the misses are verified: one by one, or by batch verification (zip215)
         if not isinstance(max_entries, int) or max_entries < 0:
             raise ValueError(f"max_entries must be a non-negative int, got {max_entries!r}")
         if max_bytes is not None and (not isinstance(max_bytes, int) or max_bytes < 0):
@@ -73,8 +77,8 @@ class VerificationCache:
 
     def verify_batch(self, public_keys: Sequence, messages: Sequence, signatures: Sequence, *,
                      backend: str) -> np.ndarray:
-        """Verdicts for a batch: cache hits are True, the misses are verified together on `backend` and the
-        valid ones inserted. Same contract as ed25519_verify_batch."""
+        """Verdicts for a batch: cache hits are True, the misses are verified together on `backend` under the
+        cache's rules and the valid ones inserted. Same contract as ed25519_verify_batch."""
         keys, msgs, sigs = check_batch(public_keys, messages, signatures)
         n = len(keys)
         verdicts = np.zeros(n, dtype=bool)
@@ -92,7 +96,8 @@ class VerificationCache:
                 missed_keys.append(key)
         if missed:
             got = ed25519_verify_batch([keys[i] for i in missed], [msgs[i] for i in missed],
-                                       [sigs[i] for i in missed], backend=backend)
+                                       [sigs[i] for i in missed], backend=backend, rules=self.rules,
+                                       method=self.method)
             for i, key, ok in zip(missed, missed_keys, got):
                 if ok:
                     verdicts[i] = True
@@ -107,13 +112,15 @@ def warm_up(trace: Sequence[dict], backend: str) -> None:
         ed25519_verify_batch(first["public_keys"][:4], first["messages"][:4], first["signatures"][:4], backend=backend)
 
 
-def replay_pass(trace: Sequence[dict], backend: str, cache: VerificationCache | None = None) -> bool:
-    """One pass of the trace through `backend` (through `cache` when given): the timed region of the cache
-    study, nothing else in it. True when every verdict matched the trace's expected one."""
+def replay_pass(trace: Sequence[dict], backend: str, cache: VerificationCache | None = None,
+                rules: str = "libsodium", method: str = "single") -> bool:
+    """One pass of the trace through `backend` (through `cache` when given, which has its own rules and method):
+    the timed region of the cache study, nothing else in it. True when every verdict matched the trace's."""
     correct = True
     for batch in trace:
         args = (batch["public_keys"], batch["messages"], batch["signatures"])
-        got = cache.verify_batch(*args, backend=backend) if cache is not None else ed25519_verify_batch(*args, backend=backend)
+        got = (cache.verify_batch(*args, backend=backend) if cache is not None
+               else ed25519_verify_batch(*args, backend=backend, rules=rules, method=method))
         correct &= bool(np.array_equal(got, np.asarray(batch["valid"], dtype=bool)))
     return correct
 

@@ -76,20 +76,58 @@ def sweep_markdown(frame: pd.DataFrame, pred: dict) -> str:
 
 
 def cache_markdown(frame: pd.DataFrame, trace: dict) -> str:
-    """Findings of the cache study: effective checks per second with and without a cache, on the trace
-    summarised by `trace` (HOT_PATH.trace_summary: messages, checks, hit rate)."""
+    """Findings of the cache study: effective checks per second with and without a cache, for each rule set and
+    verification method in the frame, on the trace summarised by `trace` (HOT_PATH.trace_summary)."""
     e2e = frame[frame.phase == "end_to_end"]
     lines = [f"**Cache study (measured).** The trace has {trace['messages']:,} ingress messages and "
              f"{trace['checks']:,} signature checks; the cache answers {trace['hit_rate']:.0%} of them, which bounds "
              f"its gain at {1 / max(1 - trace['hit_rate'], 1e-9):.2f}x on any backend.", ""]
-    with_cache = e2e.cached.eq(True)
-    plain = e2e[~with_cache].set_index("backend").items_per_s
-    cached = e2e[with_cache].set_index("backend").items_per_s
-    if BASELINE in plain.index:
-        base = plain[BASELINE]
-        lines.append(f"- No cache, libsodium: {fmt_rate(base, ' checks/s')} (the baseline).")
+    if "rules" not in e2e:
+        e2e = e2e.assign(rules="libsodium", method="single")
+    base = e2e[(e2e.backend == BASELINE) & ~e2e.cached.eq(True) & (e2e.rules == "libsodium")].items_per_s
+    if base.empty:
+        return "\n".join(lines)
+    base = float(base.iloc[0])
+    lines.append(f"- No cache, libsodium: {fmt_rate(base, ' checks/s')} (the baseline).")
+    for (rules, method), rows in e2e.groupby(["rules", "method"], sort=False):
+        with_cache = rows.cached.eq(True)
+        plain = rows[~with_cache].set_index("backend").items_per_s
+        cached = rows[with_cache].set_index("backend").items_per_s
         for backend in plain.index:
-            lines.append(f"- `{backend}`: alone {fmt_rate(plain[backend], ' checks/s')} ({plain[backend] / base:.2f}x)"
+            lines.append(f"- `{backend}`, rules={rules}, {method} verification: alone "
+                         f"{fmt_rate(plain[backend], ' checks/s')} ({plain[backend] / base:.2f}x)"
                          + (f", with the cache {fmt_rate(cached[backend], ' checks/s')} ({cached[backend] / base:.2f}x)"
                             if backend in cached.index else "") + ".")
+    return "\n".join(lines)
+
+
+def zip215_markdown(frame: pd.DataFrame, libsodium: pd.DataFrame | None = None) -> str:
+    """Findings of the ZIP 215 sweep: batch verification (with repeated or distinct keys) against per-signature
+    ZIP 215 on each backend, where batching starts to pay, and (given the libsodium sweep of the same run)
+    against the libsodium loop."""
+    e2e = frame[frame.phase == "end_to_end"]
+    if "distinct_keys" not in e2e:
+        e2e = e2e.assign(distinct_keys=False)
+    lines = ["**Findings, ZIP 215 (measured, this run).**", ""]
+    base = None
+    if libsodium is not None:
+        lib = libsodium[(libsodium.backend == BASELINE) & (libsodium.phase == "end_to_end")]
+        base = lib.set_index("batch_size").items_per_s if not lib.empty else None
+    for backend, rows in e2e.groupby("backend", sort=False):
+        single = rows[rows.method == "single"].set_index("batch_size").items_per_s
+        for distinct, batch_rows in rows[rows.method == "batch"].groupby("distinct_keys", sort=False):
+            batched = batch_rows.set_index("batch_size").items_per_s
+            sizes = sorted(set(single.index) & set(batched.index))
+            if not sizes:
+                continue
+            biggest = sizes[-1]
+            wins = [n for n in sizes if all(batched[m] > single[m] for m in sizes if m >= n)]
+            keys = "a key per signature" if distinct else "repeated keys (64 signers)"
+            text = (f"- `{backend}`, {keys}, at {biggest:,} signatures: batch verification "
+                    f"{fmt_rate(batched[biggest], ' sig/s')}, {batched[biggest] / single[biggest]:.2f}x its per-signature "
+                    f"ZIP 215 ({fmt_rate(single[biggest], ' sig/s')})")
+            if base is not None and biggest in base.index:
+                text += f", {batched[biggest] / base[biggest]:.2f}x the libsodium loop"
+            text += "; batching pays from " + (f"{wins[0]:,} signatures" if wins else "no batch size in the sweep") + "."
+            lines.append(text)
     return "\n".join(lines)

@@ -5,6 +5,10 @@ signature || message (the call ``VerifyKey.verify(m, s)`` makes); wrong-length k
 False verdict here rather than PyNaCl's exception. OpenSSL (``cryptography``) is the second CPU baseline,
 measured as the peer row "openssl" (hot_path.py), not a backend: its acceptance rules differ from libsodium's
 on adversarial encodings.
+
+``rules="zip215"`` raises BackendUnavailable: libsodium has no ZIP 215 mode (it rejects small-order and
+non-canonical A and R, and checks the cofactorless equation), and no library a node has at hand in Python
+offers one.
 """
 from __future__ import annotations
 
@@ -12,7 +16,12 @@ import numpy as np
 from nacl.bindings import crypto_sign_open
 from nacl.exceptions import BadSignatureError
 
+from ..registry import BackendUnavailable
 from .reference import PUBLIC_KEY_BYTES, SIGNATURE_BYTES
+
+ZIP215_UNAVAILABLE = ("ed25519_verify on library with rules='zip215': libsodium (PyNaCl) implements only its own "
+                      "rules (no small-order or non-canonical A and R, cofactorless equation); no ZIP 215 "
+                      "verifier is available to call from Python here")
 
 
 def verify(public_key: bytes, message: bytes, signature: bytes) -> bool:
@@ -25,7 +34,15 @@ def verify(public_key: bytes, message: bytes, signature: bytes) -> bool:
     return True
 
 
-def ed25519_verify_batch(public_keys: list[bytes], messages: list[bytes], signatures: list[bytes]) -> np.ndarray:
-    """One libsodium verification per signature: (n,) bool."""
+def ed25519_verify_batch(public_keys: list[bytes], messages: list[bytes], signatures: list[bytes],
+                         rules: str = "libsodium") -> np.ndarray:
+    """One libsodium verification per signature: (n,) bool. BackendUnavailable for rules="zip215"."""
+    if rules != "libsodium":
+        raise BackendUnavailable(ZIP215_UNAVAILABLE)
     return np.fromiter((verify(a, m, s) for a, m, s in zip(public_keys, messages, signatures)), dtype=bool,
                        count=len(public_keys))
+
+
+def ed25519_batch_verify(public_keys: list[bytes], messages: list[bytes], signatures: list[bytes]) -> np.ndarray:
+    """Batch verification is ZIP 215 only, which libsodium does not implement."""
+    raise BackendUnavailable(ZIP215_UNAVAILABLE)

@@ -639,18 +639,13 @@ def build(jit, radix51: bool = False) -> SimpleNamespace:
         return False
 
     @jit
-    def verify_one(pk, sig, h, consts, base, small, l_bytes, slides, ai):
-        """libsodium's crypto_sign_verify_detached on fixed-size inputs; h = SHA-512(R || A || M) mod L.
-        consts rows: d, 2d, sqrt(-1); slides (2, 256) int8 and ai (8, 4, 10) int64 are scratch."""
-        if not sc_is_canonical(sig, l_bytes) or has_small_order(sig, small):
-            return False
-        if not ge_is_canonical(pk) or has_small_order(pk, small):
-            return False
+    def decompress_negate(b, consts):
+        """(ok, -P) for the point P encoded in b[0:32] (ref10 ge_frombytes_negate_vartime): the y field is taken
+        mod p (non-canonical y is the caller's to reject) and x = 0 stays 0 whatever the sign bit;
+        ok is False when y is not the y of a curve point."""
         d = fe_load(consts, 0, 0)
-        d2 = fe_load(consts, 0, 1)
         sqrtm1 = fe_load(consts, 0, 2)
-        # -A from its encoding (ref10 ge_frombytes_negate_vartime)
-        y = fe_frombytes(pk)
+        y = fe_frombytes(b)
         one = fe_one()
         u = fe_sq(y)
         v = fe_add(fe_mul(u, d), one)
@@ -659,14 +654,21 @@ def build(jit, radix51: bool = False) -> SimpleNamespace:
         x = fe_mul(fe_mul(fe_sq(v3), v), u)
         x = fe_mul(fe_mul(fe_pow22523(x), v3), u)
         vxx = fe_mul(fe_sq(x), v)
+        ok = True
         if not fe_iszero(fe_sub(vxx, u)):
             if not fe_iszero(fe_add(vxx, u)):
-                return False
+                ok = False
             x = fe_mul(x, sqrtm1)
-        if fe_isnegative(x) == (pk[31] >> 7):
+        if fe_isnegative(x) == (b[31] >> 7):
             x = fe_neg(x)
-        a = (x, y, one, fe_mul(x, y))
-        # table of odd multiples A, 3A, ..., 15A (of -A here), cached form
+        return ok, (x, y, one, fe_mul(x, y))
+
+    @jit
+    def double_scalarmult(a, h, s, consts, base, slides, ai):
+        """[h]a + [s]B as a p1p1 point (the last doubling and addition, not yet converted), variable time:
+        signed sliding windows over both scalars (ref10 ge_double_scalarmult_vartime); a extended, h and s
+        32-byte little-endian scalars."""
+        d2 = fe_load(consts, 0, 1)
         store_cached(ai, 0, a, d2)
         a2 = p1p1_to_p3(p2_dbl((a[0], a[1], a[2])))
         for i in range(1, 8):
@@ -674,9 +676,10 @@ def build(jit, radix51: bool = False) -> SimpleNamespace:
                                       fe_load(ai, i - 1, 3), 1))
             store_cached(ai, i, q, d2)
         slide(slides, 0, h)
-        slide(slides, 1, sig[32:])
-        zero = fe_zero()
-        r = (zero, one, one)
+        slide(slides, 1, s)
+        zero, one = fe_zero(), fe_one()
+        t = (zero, one, one, one)  # the identity in p1p1 form: x = X/Z = 0, y = Y/T = 1
+        r = p1p1_to_p2(t)
         i = 255
         while i >= 0 and slides[0, i] == 0 and slides[1, i] == 0:
             i -= 1
@@ -692,6 +695,20 @@ def build(jit, radix51: bool = False) -> SimpleNamespace:
                 t = add_base(p1p1_to_p3(t), base, (db if db > 0 else -db) // 2, db)
             r = p1p1_to_p2(t)
             i -= 1
+        return t
+
+    @jit
+    def verify_one(pk, sig, h, consts, base, small, l_bytes, slides, ai):
+        """libsodium's crypto_sign_verify_detached on fixed-size inputs; h = SHA-512(R || A || M) mod L.
+        consts rows: d, 2d, sqrt(-1); slides (2, 256) int8 and ai (8, 4, 10) int64 are scratch."""
+        if not sc_is_canonical(sig, l_bytes) or has_small_order(sig, small):
+            return False
+        if not ge_is_canonical(pk) or has_small_order(pk, small):
+            return False
+        ok, minus_a = decompress_negate(pk, consts)
+        if not ok:
+            return False
+        r = p1p1_to_p2(double_scalarmult(minus_a, h, sig[32:], consts, base, slides, ai))
         # encode and compare with R
         zinv = fe_invert(r[2])
         ry = fe_canonical(fe_mul(r[1], zinv))
@@ -700,6 +717,115 @@ def build(jit, radix51: bool = False) -> SimpleNamespace:
         if not fe_same(ry, expected):
             return False
         return rx_negative == (sig[31] >> 7)
+
+    @jit
+    def verify_zip215_one(pk, sig, h, consts, base, l_bytes, slides, ai):
+        """ZIP 215 (the IC replica's rules) on fixed-size inputs: S < L; A and R decoded with non-canonical
+        encodings and small order allowed; [8]([S]B - [h]A - R) = identity, h from the bytes as received."""
+        if not sc_is_canonical(sig, l_bytes):
+            return False
+        ok, minus_a = decompress_negate(pk, consts)
+        if not ok:
+            return False
+        ok, minus_r = decompress_negate(sig, consts)  # R is sig[0:32]
+        if not ok:
+            return False
+        t = double_scalarmult(minus_a, h, sig[32:], consts, base, slides, ai)
+        rx, ry, rz, rt = minus_r
+        t = add_cached(p1p1_to_p3(t), fe_add(ry, rx), fe_sub(ry, rx), rz, fe_mul(rt, fe_load(consts, 0, 1)), 1)
+        for _ in range(3):  # the cofactor 8
+            t = p2_dbl(p1p1_to_p2(t))
+        return fe_iszero(t[0]) and fe_iszero(fe_sub(t[1], t[3]))  # p1p1: x = X/Z = 0 and y = Y/T = 1
+
+    # ---- batch verification under ZIP 215 (kernels/signatures/batch.py): decompression and one MSM ----
+
+    @jit
+    def decompress_cached(b, consts, pts, row):
+        """-P for the point P encoded in b[0:32], decoded under ZIP 215, into pts[row] in cached form; True when
+        b decodes (the structural check of A and R before a signature joins a batch)."""
+        ok, minus_p = decompress_negate(b, consts)
+        store_cached(pts, row, minus_p, fe_load(consts, 0, 1))
+        return ok
+
+    @jit
+    def p3_identity():
+        zero, one = fe_zero(), fe_one()
+        return (zero, one, one, zero)
+
+    @jit
+    def p3_add_p3(p, q, d2):
+        """p + q, both extended (q turned into cached form: one multiplication more)."""
+        qx, qy, qz, qt = q
+        return p1p1_to_p3(add_cached(p, fe_add(qy, qx), fe_sub(qy, qx), qz, fe_mul(qt, d2), 1))
+
+    @jit
+    def p3_load(arr, i):
+        return (fe_load(arr, i, 0), fe_load(arr, i, 1), fe_load(arr, i, 2), fe_load(arr, i, 3))
+
+    @jit
+    def p3_store(arr, i, p):
+        fe_store(arr, i, 0, p[0])
+        fe_store(arr, i, 1, p[1])
+        fe_store(arr, i, 2, p[2])
+        fe_store(arr, i, 3, p[3])
+
+    @jit
+    def scalar_digit(scalars, j, bit, c):
+        """Bits bit .. bit + c - 1 (c <= 16) of the 32-byte little-endian scalar scalars[j]."""
+        byte = bit >> 3
+        word = int64(0)
+        for k in range(4):
+            if byte + k < 32:
+                word |= int64(scalars[j, byte + k]) << (8 * k)
+        return (word >> (bit & 7)) & ((int64(1) << c) - 1)
+
+    @jit
+    def msm_pippenger(pts, idx, scalars, start, stop, c, buckets, used, d2):
+        """sum over j in [start, stop) of [scalars[j]] pts[idx[j]] (points in cached form), by buckets of c-bit
+        windows (Pippenger; Bernstein et al. 2012, "Faster batch forgery identification"), windows from the top:
+        per window, each point joins the bucket of its digit, then a running sum weighs bucket k by k."""
+        windows = (253 + c - 1) // c  # scalars are below L < 2^253
+        acc = p3_identity()
+        nb = (1 << c) - 1
+        for w in range(windows - 1, -1, -1):
+            for _ in range(c):
+                acc = p1p1_to_p3(p2_dbl((acc[0], acc[1], acc[2])))
+            for k in range(nb):
+                used[k] = 0
+            for j in range(start, stop):
+                dgt = scalar_digit(scalars, j, w * c, c)
+                if dgt == 0:
+                    continue
+                q = idx[j]
+                if used[dgt - 1] == 0:
+                    b = p3_identity()
+                    used[dgt - 1] = 1
+                else:
+                    b = p3_load(buckets, dgt - 1)
+                b = p1p1_to_p3(add_cached(b, fe_load(pts, q, 0), fe_load(pts, q, 1), fe_load(pts, q, 2),
+                                          fe_load(pts, q, 3), 1))
+                p3_store(buckets, dgt - 1, b)
+            running = p3_identity()
+            total = p3_identity()
+            started = False
+            for k in range(nb - 1, -1, -1):
+                if used[k] != 0:
+                    running = p3_add_p3(running, p3_load(buckets, k), d2) if started else p3_load(buckets, k)
+                    started = True
+                if started:
+                    total = p3_add_p3(total, running, d2)
+            acc = p3_add_p3(acc, total, d2)
+        return acc
+
+    @jit
+    def sum_is_small_order(partial, d2):
+        """[8](sum of the extended points partial[t]) is the identity: the cofactored batch equation."""
+        acc = p3_identity()
+        for t in range(partial.shape[0]):
+            acc = p3_add_p3(acc, p3_load(partial, t), d2)
+        for _ in range(3):
+            acc = p1p1_to_p3(p2_dbl((acc[0], acc[1], acc[2])))
+        return fe_iszero(acc[0]) and fe_iszero(fe_sub(acc[1], acc[2]))
 
     return SimpleNamespace(**{name: fn for name, fn in locals().items()
                               if not name.startswith("_") and name not in ("jit", "radix51", "field")})

@@ -2,7 +2,9 @@
 
 The group code is numba_core.py compiled with ``njit`` (the same source numba_cuda.py compiles for the GPU),
 over the CPU field layout: radix 2^51 with 128-bit products (an LLVM i128 intrinsic), libsodium's layout;
-the limbs stay in registers as tuples.
+the limbs stay in registers as tuples. Both rule sets (one flag); batch verification under ZIP 215
+(``verify_prepared_batch``: the driver is batch.py; the kernels decompress every A and R, then evaluate one
+multi-scalar multiplication by buckets, the terms dealt across the threads).
 """
 from __future__ import annotations
 
@@ -21,16 +23,20 @@ BASE = np.array([[tables.limbs51(tables.from_limbs(fe)) for fe in entry] for ent
 SMALL = tables.SMALL_ORDER.copy()
 L_BYTES = tables.L_BYTES.copy()
 _verify_one = CORE.verify_one
+_verify_zip215_one = CORE.verify_zip215_one
 
 
 SERIAL_BELOW = 8  # smaller batches run on the calling thread: waking the pool costs more than it saves
 
 
-def _verify_range(pk, sig, h, consts, base, small, l_bytes, out):
+def _verify_range(pk, sig, h, consts, base, small, l_bytes, zip215, out):
     for i in prange(out.size):
         slides = np.empty((2, 256), np.int8)
         ai = np.empty((8, 4, 5), np.uint64)
-        out[i] = _verify_one(pk[i], sig[i], h[i], consts, base, small, l_bytes, slides, ai)
+        if zip215:
+            out[i] = _verify_zip215_one(pk[i], sig[i], h[i], consts, base, l_bytes, slides, ai)
+        else:
+            out[i] = _verify_one(pk[i], sig[i], h[i], consts, base, small, l_bytes, slides, ai)
 
 
 _verify_all = njit(parallel=True)(_verify_range)
@@ -41,14 +47,107 @@ def compile() -> None:
     """JIT-compile the kernel (timed once by the harness as the `compile` phase)."""
     from .prepare import prepare
 
-    verify_prepared(prepare([bytes(32)], [b""], [bytes(64)]))  # the serial kernel
+    verify_prepared(prepare([bytes(32)], [b""], [bytes(64)]))  # the serial kernel (both rule sets: one flag)
     verify_prepared(prepare([bytes(32)] * SERIAL_BELOW, [b""] * SERIAL_BELOW, [bytes(64)] * SERIAL_BELOW))
+    for n in (8, SERIAL_MSM_BELOW):  # batch verification, serial and threaded kernels (all-zero: ZIP 215 valid)
+        assert verify_prepared_batch(prepare([bytes(32)] * n, [b""] * n, [bytes(64)] * n)).all()
 
 
-def verify_prepared(prepared: Prepared) -> np.ndarray:
+def verify_prepared(prepared: Prepared, rules: str = "libsodium") -> np.ndarray:
+    """Per-signature verdicts under `rules` ("libsodium" or "zip215"), one signature per prange iteration."""
     out = np.zeros(prepared.count, dtype=np.uint8)
     if prepared.count:
         kernel = _verify_serial if prepared.count < SERIAL_BELOW else _verify_all
         kernel(np.ascontiguousarray(prepared.public_keys), np.ascontiguousarray(prepared.signatures),
-               np.ascontiguousarray(prepared.challenges), CONSTS, BASE, SMALL, L_BYTES, out)
+               np.ascontiguousarray(prepared.challenges), CONSTS, BASE, SMALL, L_BYTES, rules == "zip215", out)
     return prepared.verdicts(out)
+
+
+# ---- batch verification under ZIP 215: the host driver is batch.py, these are its two kernels ----------------------
+
+D2 = CONSTS[0, 1].copy()
+_ref = tables.ref
+B_CACHED = np.array([tables.limbs51(_ref.B_Y + _ref.B_X), tables.limbs51(_ref.B_Y - _ref.B_X), tables.limbs51(1),
+                     tables.limbs51(2 * _ref.D * _ref.B_X * _ref.B_Y)], dtype=np.uint64)  # B as (Y+X, Y-X, Z, 2dT)
+SERIAL_MSM_BELOW = 256  # points; a smaller multi-scalar multiplication runs on the calling thread
+SERIAL_DECOMPRESS_BELOW = 32  # signatures (64 points, ~0.3 ms): fewer are decompressed on the calling thread
+_decompress_cached = CORE.decompress_cached
+_sc_is_canonical = CORE.sc_is_canonical
+_msm_pippenger = CORE.msm_pippenger
+_sum_is_small_order = CORE.sum_is_small_order
+
+
+def _decompress_range(pk, sig, first, consts, l_bytes, pts, ok):
+    """-A_i into row i (only where first[i] == i: the first of equal keys), -R_i into row n + i; ok[i]: R_i
+    decodes and S_i < L (A is checked below, once per distinct key)."""
+    n = ok.size
+    ok_a = np.zeros(n, np.bool_)
+    for i in prange(n):
+        if first[i] == i:
+            ok_a[i] = _decompress_cached(pk[i], consts, pts, i)
+        ok[i] = _decompress_cached(sig[i], consts, pts, n + i) and _sc_is_canonical(sig[i], l_bytes)
+    for i in range(n):
+        ok[i] = ok[i] and ok_a[first[i]]
+
+
+_decompress_all = njit(parallel=True)(_decompress_range)
+_decompress_serial = njit(_decompress_range)
+
+
+def _msm_range(pts, idx, scalars, c, buckets, used, partial, d2):
+    chunks = partial.shape[0]
+    m = idx.size
+    for t in prange(chunks):
+        p = _msm_pippenger(pts, idx, scalars, t * m // chunks, (t + 1) * m // chunks, c, buckets[t], used[t], d2)
+        for k in range(4):
+            for limb in range(5):
+                partial[t, k, limb] = p[k][limb]
+    return _sum_is_small_order(partial, d2)
+
+
+_msm_all = njit(parallel=True)(_msm_range)
+_msm_serial = njit(_msm_range)
+
+
+def window_bits(points: int) -> int:
+    """The bucket window c minimising ceil(253 / c) * (points + 2^(c + 1)) additions (Pippenger's cost)."""
+    return min(range(2, 17), key=lambda c: -(-253 // c) * (points + 2 ** (c + 1)))
+
+
+def decompress(prepared: Prepared, first: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(points, ok): -A_i at row i (for the first of equal keys, first[i] == i), -R_i at row n + i, B at row
+    2n, all in cached form; ok[i] when A_i and R_i decode under ZIP 215 and S_i < L."""
+    n = prepared.count
+    pts = np.zeros((2 * n + 1, 4, 5), dtype=np.uint64)
+    ok = np.zeros(n, dtype=np.bool_)
+    if n:
+        kernel = _decompress_serial if n < SERIAL_DECOMPRESS_BELOW else _decompress_all
+        kernel(np.ascontiguousarray(prepared.public_keys), np.ascontiguousarray(prepared.signatures),
+                        first.astype(np.int64), CONSTS, L_BYTES, pts, ok)
+    pts[2 * n] = B_CACHED
+    return pts, ok
+
+
+def msm_is_small_order(pts: np.ndarray, idx: np.ndarray, scalars: np.ndarray) -> bool:
+    """[8](sum_j [scalars[j]] pts[idx[j]]) is the identity: one multi-scalar multiplication, split over the
+    threads in chunks of points (each its own buckets), the partial sums added at the end."""
+    from numba import get_num_threads
+
+    chunks = 1 if idx.size < SERIAL_MSM_BELOW else get_num_threads()
+    if chunks > 1:  # deal the terms out round-robin, so long (A) and short (R: 128-bit) scalars spread evenly
+        deal = np.argsort(np.arange(idx.size) % chunks, kind="stable")
+        idx, scalars = idx[deal], scalars[deal]
+    c = window_bits(-(-idx.size // chunks))
+    buckets = np.empty((chunks, (1 << c) - 1, 4, 5), dtype=np.uint64)
+    used = np.empty((chunks, (1 << c) - 1), dtype=np.uint8)
+    partial = np.empty((chunks, 4, 5), dtype=np.uint64)
+    kernel = _msm_serial if chunks == 1 else _msm_all
+    return bool(kernel(pts, idx.astype(np.int64), np.ascontiguousarray(scalars), c, buckets, used, partial, D2))
+
+
+def verify_prepared_batch(prepared: Prepared) -> np.ndarray:
+    """ZIP 215 verdicts by batch verification (batch.py): random linear combination, one multi-scalar
+    multiplication, bisection on failure; identical to verify_prepared(prepared, "zip215")."""
+    from .batch import batch_verdicts
+
+    return batch_verdicts(prepared, decompress, msm_is_small_order, lambda p: verify_prepared(p, "zip215"))

@@ -34,12 +34,15 @@ def local_size(device) -> tuple[int] | None:
     return (1,) if device.type & cl.device_type.CPU else None
 
 
+KERNEL_NAMES = {"libsodium": "ed25519_verify", "zip215": "ed25519_verify_zip215"}  # one program, both rule sets
+
+
 class Staged(PreparedStaged, OpenCLStaged):
     """The prepared batch's keys, signatures and challenges on the device; one verdict byte per signature."""
 
-    def __init__(self, prepared: Prepared):
+    def __init__(self, prepared: Prepared, rules: str = "libsodium"):
         super().__init__(prepared)
-        self.kernel_fn = devices.opencl_kernel(source_for(self.queue.device), "ed25519_verify")
+        self.kernel_fn = devices.opencl_kernel(source_for(self.queue.device), KERNEL_NAMES[rules])
         self.local_size = local_size(self.queue.device)
 
     def launch(self) -> None:
@@ -54,9 +57,10 @@ def signatures_per_buffer(device) -> int:
     return max(device.max_mem_alloc_size // 64, 1)
 
 
-def verify_prepared(prepared: Prepared) -> np.ndarray:
-    """Verdicts (n,) bool; a batch larger than the device's largest buffer is verified in parts."""
+def verify_prepared(prepared: Prepared, rules: str = "libsodium") -> np.ndarray:
+    """Verdicts (n,) bool under `rules`; a batch larger than the device's largest buffer is verified in parts."""
     per_call = signatures_per_buffer(devices.opencl_queue().device)
     if prepared.count <= per_call:
-        return Staged(prepared).run()
-    return np.concatenate([Staged(prepared.part(i, i + per_call)).run() for i in range(0, prepared.count, per_call)])
+        return Staged(prepared, rules).run()
+    return np.concatenate([Staged(prepared.part(i, i + per_call), rules).run()
+                           for i in range(0, prepared.count, per_call)])

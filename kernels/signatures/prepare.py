@@ -28,6 +28,10 @@ class Prepared:
         """Kernel output (n,) uint8 -> (n,) bool, False for every malformed element."""
         return (np.asarray(kernel_out).reshape(-1)[: self.count] != 0) & self.well_formed
 
+    def subset(self, rows: np.ndarray) -> "Prepared":
+        """The elements at `rows` (copies): a sub-batch of batch verification."""
+        return Prepared(self.public_keys[rows], self.signatures[rows], self.challenges[rows], self.well_formed[rows])
+
     def part(self, start: int, stop: int) -> "Prepared":
         """Elements start..stop (views): a batch split to fit a device's largest allocation."""
         return Prepared(self.public_keys[start:stop], self.signatures[start:stop], self.challenges[start:stop],

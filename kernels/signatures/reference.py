@@ -1,7 +1,8 @@
-"""Ed25519 verification written from RFC 8032 in plain Python, with libsodium's acceptance rules.
+"""Ed25519 verification written from RFC 8032 in plain Python, with two sets of acceptance rules.
 
-The arithmetic is RFC 8032 section 5.1 (extended twisted Edwards coordinates, section 5.1.4); the rules on
-which encodings are accepted are those of libsodium's ``crypto_sign_verify_detached``
+The arithmetic is RFC 8032 section 5.1 (extended twisted Edwards coordinates, section 5.1.4). Rules:
+
+``rules="libsodium"``: those of libsodium's ``crypto_sign_verify_detached``
 (libsodium ``crypto_sign/ed25519/ref10/open.c``), so every backend can be checked against PyNaCl:
 
 1. S must be canonical: S < L;
@@ -9,6 +10,16 @@ which encodings are accepted are those of libsodium's ``crypto_sign_verify_detac
 3. A must be canonically encoded (y < p) and not of small order (same list), and must decode to a point;
 4. cofactorless equation: encode([S]B - [h]A) must equal the 32 bytes of R, h = SHA-512(R || A || M) mod L.
    Comparing encodings also rejects a non-canonical R.
+
+``rules="zip215"``: ZIP 215 ("Explicitly Defining and Modifying Ed25519 Validation Rules", Zcash), the rules
+of the IC replica's ``ic-ed25519`` crate (dfinity/ic ``packages/ic-ed25519/src/lib.rs``):
+
+1. S must be canonical: S < L;
+2. A and R are decoded as RFC 8032 section 5.1.3 says, except that non-canonical encodings are accepted: the
+   255-bit y may be >= p (it is reduced mod p), and x = 0 with the sign bit set decodes to x = 0;
+   small-order A and R are accepted; an encoding whose y is not the y of a curve point is rejected;
+3. k = SHA-512(R || A || M) mod L over the bytes as received (non-canonical bytes included);
+4. cofactored equation: [8]([S]B - [k]A - R) must be the identity.
 
 Slow (milliseconds per signature) and readable: the oracle every kernel is tested against.
 """
@@ -96,6 +107,11 @@ def challenge(r: bytes, a: bytes, message: bytes) -> int:
 
 def verify(public_key: bytes, message: bytes, signature: bytes) -> bool:
     """One verification with libsodium's rules (see the module docstring)."""
+    return verify_libsodium(public_key, message, signature)
+
+
+def verify_libsodium(public_key: bytes, message: bytes, signature: bytes) -> bool:
+    """One verification with libsodium's rules (see the module docstring)."""
     if len(public_key) != PUBLIC_KEY_BYTES or len(signature) != SIGNATURE_BYTES:
         return False
     r, s = signature[:32], int.from_bytes(signature[32:], "little")
@@ -113,6 +129,79 @@ def verify(public_key: bytes, message: bytes, signature: bytes) -> bool:
     return encode(point_add(scalar_mult(s, BASE), minus_ha)) == r
 
 
-def ed25519_verify_batch(public_keys: list[bytes], messages: list[bytes], signatures: list[bytes]) -> np.ndarray:
-    """Verdicts for an already checked batch: (n,) bool."""
-    return np.array([verify(a, m, s) for a, m, s in zip(public_keys, messages, signatures)], dtype=bool)
+def decode_zip215(encoded: bytes) -> Point | None:
+    """ZIP 215 point decoding: RFC 8032 section 5.1.3 without the y < p check (y is reduced mod p), and x = 0
+    accepted whatever the sign bit; None when y is not the y of a curve point."""
+    y = decode_y(encoded) % P
+    x = recover_x(y, 0)
+    if x is None:
+        return None
+    if x and (x & 1) != encoded[31] >> 7:
+        x = P - x
+    return (x, y, 1, x * y % P)
+
+
+def is_identity(p: Point) -> bool:
+    """x = 0 and y = 1, in projective coordinates: X = 0 and Y = Z."""
+    return p[0] % P == 0 and (p[1] - p[2]) % P == 0
+
+
+def negate(p: Point) -> Point:
+    return ((P - p[0]) % P, p[1], p[2], (P - p[3]) % P)
+
+
+def verify_zip215(public_key: bytes, message: bytes, signature: bytes) -> bool:
+    """One verification with ZIP 215's rules (see the module docstring): the IC replica's."""
+    if len(public_key) != PUBLIC_KEY_BYTES or len(signature) != SIGNATURE_BYTES:
+        return False
+    r_bytes, s = signature[:32], int.from_bytes(signature[32:], "little")
+    if s >= L:
+        return False
+    a, r = decode_zip215(public_key), decode_zip215(r_bytes)
+    if a is None or r is None:
+        return False
+    k = challenge(r_bytes, public_key, bytes(message))
+    q = point_add(point_add(scalar_mult(s, BASE), scalar_mult(k, negate(a))), negate(r))
+    return is_identity(scalar_mult(8, q))
+
+
+VERIFY = {"libsodium": verify_libsodium, "zip215": verify_zip215}
+
+
+def ed25519_verify_batch(public_keys: list[bytes], messages: list[bytes], signatures: list[bytes],
+                         rules: str = "libsodium") -> np.ndarray:
+    """Verdicts for an already checked batch under `rules` ("libsodium" or "zip215"): (n,) bool."""
+    verify_one = VERIFY[rules]
+    return np.array([verify_one(a, m, s) for a, m, s in zip(public_keys, messages, signatures)], dtype=bool)
+
+
+def ed25519_batch_verify(public_keys: list[bytes], messages: list[bytes], signatures: list[bytes]) -> np.ndarray:
+    """ZIP 215 verdicts by batch verification (kernels/signatures/batch.py), written plainly: structural checks,
+    then [8]([sum z_i S_i] B - sum [z_i k_i] A_i - sum [z_i] R_i) = identity by one scalar multiplication per
+    term, bisection on failure. The same verdicts as verify_zip215 on every signature (readable, slow)."""
+    from .batch import bisect, random_scalars
+
+    n = len(public_keys)
+    terms = {}  # index -> (-A, -R, S, k) of the signatures that pass the structural checks
+    for i, (a_bytes, m, sig) in enumerate(zip(public_keys, messages, signatures)):
+        if len(a_bytes) != PUBLIC_KEY_BYTES or len(sig) != SIGNATURE_BYTES:
+            continue
+        s = int.from_bytes(sig[32:], "little")
+        a, r = decode_zip215(a_bytes), decode_zip215(sig[:32])
+        if s < L and a is not None and r is not None:
+            terms[i] = (negate(a), negate(r), s, challenge(sig[:32], a_bytes, bytes(m)))
+
+    def passes(part: np.ndarray) -> bool:
+        z = random_scalars(part.size)
+        total = scalar_mult(sum(zi * terms[i][2] for zi, i in zip(z, part.tolist())) % L, BASE)
+        for zi, i in zip(z, part.tolist()):
+            minus_a, minus_r, _, k = terms[i]
+            total = point_add(point_add(total, scalar_mult(zi * k % L, minus_a)), scalar_mult(zi, minus_r))
+        return is_identity(scalar_mult(8, total))
+
+    def single(part: np.ndarray) -> np.ndarray:
+        return np.array([verify_zip215(public_keys[i], messages[i], signatures[i]) for i in part.tolist()], dtype=bool)
+
+    verdicts = np.zeros(n, dtype=bool)
+    bisect(np.array(sorted(terms), dtype=np.int64), passes, single, verdicts)
+    return verdicts

@@ -3,6 +3,7 @@ shape), the batch every backend must judge exactly like libsodium, and the ingre
 Deterministic by seed (REFERENCES.md section 1 for every shape used here)."""
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 
 import numpy as np
@@ -13,12 +14,15 @@ MESSAGE_BYTES = 100  # the issue's target shape: signatures over 100-byte messag
 SIGNERS = 64  # distinct keys in a synthetic batch (verification cost does not depend on repeats)
 
 
-def signed_batch(count: int, message_bytes: int = MESSAGE_BYTES, seed: int = 0) -> tuple[list, list, list]:
-    """`count` valid (public key, message, signature) triples, random messages of `message_bytes`."""
+def signed_batch(count: int, message_bytes: int = MESSAGE_BYTES, seed: int = 0,
+                 distinct_keys: bool = False) -> tuple[list, list, list]:
+    """`count` valid (public key, message, signature) triples, random messages of `message_bytes`, signed by
+    SIGNERS keys in turn, or by a key of its own each (`distinct_keys`: what batch verification pays most for,
+    as in a consensus batch of different nodes' signatures)."""
     from nacl.signing import SigningKey
 
     rng = np.random.default_rng(seed)
-    signers = [SigningKey(rng.bytes(32)) for _ in range(min(SIGNERS, max(count, 1)))]
+    signers = [SigningKey(rng.bytes(32)) for _ in range(max(count, 1) if distinct_keys else min(SIGNERS, max(count, 1)))]
     msgs = random_messages(count, message_bytes, seed)
     keys = [bytes(signers[i % len(signers)].verify_key) for i in range(count)]
     sigs = [signers[i % len(signers)].sign(m).signature for i, m in enumerate(msgs)]
@@ -136,3 +140,96 @@ def cached_trace(messages: int, seed: int = 0) -> tuple[dict, ...]:
     """The trace of `messages` ingress messages, made once per process (the cache study's two workloads,
     with and without a cache, replay the same trace; callers must not modify it)."""
     return tuple(ingress_signature_trace(messages, seed=seed))
+
+
+# --- ZIP 215 (the IC replica's rules) against libsodium's: the published vectors and adversarial batches -------
+
+ZIP215_MESSAGE = b"Zcash"  # the message of every ZIP 215 test vector (zcash src/gtest/test_consensus.cpp)
+
+
+def small_order_encodings() -> list[bytes]:
+    """The 14 encodings of small-order points behind the ZIP 215 test vectors (H. de Valence's set, as in
+    zcash's ZIP215TestVectors and dfinity/ic packages/ic-ed25519/tests/data): [k]T for k = 0..7, T of order 8
+    (canonical), then the 6 non-canonical ones: y = 1 and y = p - 1 with the sign bit set on x = 0, and
+    y = p (= 0) and y = p + 1 (= 1), each with both sign bits."""
+    from . import reference as ref
+
+    y = ref.P - ref.Y_ORDER8  # T: the order-8 point encoded c7176a70...ac037a (sign bit clear)
+    x = ref.recover_x(y, 0)
+    t8 = (x, y, 1, x * y % ref.P)
+    canonical = [ref.encode(ref.scalar_mult(k, t8)) for k in range(8)]
+    sign = 1 << 255
+    non_canonical = [(1 | sign), (ref.P - 1) | sign, ref.P, ref.P | sign, ref.P + 1, (ref.P + 1) | sign]
+    return canonical + [v.to_bytes(32, "little") for v in non_canonical]
+
+
+def zip215_vectors() -> tuple[list, list, list]:
+    """The 196 ZIP 215 test vectors, generated: every (A, R) pair of the 14 small-order encodings, S = 0,
+    message "Zcash", in the published order (A outer, R inner). All valid under ZIP 215, none under libsodium's
+    rules (which reject small-order A and R); the tests compare this list with the published copy."""
+    encodings = small_order_encodings()
+    keys = [a for a in encodings for _ in encodings]
+    sigs = [r + bytes(32) for _ in encodings for r in encodings]
+    return keys, [ZIP215_MESSAGE] * len(keys), sigs
+
+
+ADVERSARIAL_KINDS = ("honest", "mixed-order key", "R with a torsion component", "small-order A and R",
+                     "non-canonical A or R", "S + L")
+
+
+def adversarial_batch(per_kind: int = 4, seed: int = 0) -> dict:
+    """Signatures built to sit where libsodium's rules and ZIP 215 differ, with both verdicts known from the
+    construction (T_j = [j]T, T of order 8; a, r random scalars; k = SHA-512(R || A || M) mod L):
+
+    - honest: A = [a]B, R = [r]B, S = r + k a: valid under both;
+    - mixed-order key: A = [a]B + T_j, R = [r]B, S = r + k a: ZIP 215 valid ([8] kills T_j); libsodium valid
+      only when [k]T_j = 0, i.e. ord(T_j) divides k (cofactorless equation);
+    - R with a torsion component: A = [a]B, R = [r]B + T_j (j > 0), S = r + k a: ZIP 215 valid, libsodium not;
+    - small-order A and R, S = 0 (canonical encodings): ZIP 215 valid, libsodium rejects small order;
+    - non-canonical A or R (small-order points, non-canonical encodings), S = 0: ZIP 215 valid, libsodium not;
+    - S + L (an honest signature with S made non-canonical): invalid under both.
+
+    Returns {"kind", "public_keys", "messages", "signatures", "zip215", "libsodium"} (lists; verdict arrays)."""
+    from . import reference as ref
+
+    rng = np.random.default_rng(seed)
+    encodings = small_order_encodings()
+    canonical, non_canonical = encodings[:8], encodings[8:]
+    torsion = [ref.decode_zip215(e) for e in canonical]  # [j]T for j = 0..7
+    out = {"kind": [], "public_keys": [], "messages": [], "signatures": [], "zip215": [], "libsodium": []}
+
+    def add(kind, a, m, sig, zip215, libsodium):
+        for key, value in (("kind", kind), ("public_keys", a), ("messages", m), ("signatures", sig),
+                           ("zip215", zip215), ("libsodium", libsodium)):
+            out[key].append(value)
+
+    def scalar():
+        return int.from_bytes(rng.bytes(64), "little") % ref.L
+
+    for i in range(per_kind):
+        m = rng.bytes(int(rng.integers(0, 120)))
+        a, r = scalar(), scalar()
+        j = 1 + i % 7  # a torsion point other than the identity
+        big_a, big_r = ref.scalar_mult(a, ref.BASE), ref.scalar_mult(r, ref.BASE)
+        enc_a, enc_r = ref.encode(big_a), ref.encode(big_r)
+        k = ref.challenge(enc_r, enc_a, m)
+        s = (r + k * a) % ref.L
+        add("honest", enc_a, m, enc_r + s.to_bytes(32, "little"), True, True)
+        add("S + L", enc_a, m, enc_r + (s + ref.L).to_bytes(32, "little"), False, False)
+        mixed = ref.encode(ref.point_add(big_a, torsion[j]))
+        k = ref.challenge(enc_r, mixed, m)
+        order = 8 // math.gcd(j, 8)
+        add("mixed-order key", mixed, m, enc_r + ((r + k * a) % ref.L).to_bytes(32, "little"), True, k % order == 0)
+        shifted = ref.encode(ref.point_add(big_r, torsion[j]))
+        k = ref.challenge(shifted, enc_a, m)
+        add("R with a torsion component", enc_a, m, shifted + ((r + k * a) % ref.L).to_bytes(32, "little"), True,
+            False)
+        add("small-order A and R", canonical[int(rng.integers(8))], m, canonical[int(rng.integers(8))] + bytes(32),
+            True, False)
+        pick = rng.integers(len(encodings), size=2)
+        a_enc, r_enc = non_canonical[i % 6], encodings[int(pick[0])]
+        if i % 2:
+            a_enc, r_enc = encodings[int(pick[1])], non_canonical[i % 6]
+        add("non-canonical A or R", a_enc, m, r_enc + bytes(32), True, False)
+    out["zip215"], out["libsodium"] = np.array(out["zip215"]), np.array(out["libsodium"])
+    return out
