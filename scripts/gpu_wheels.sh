@@ -16,5 +16,6 @@ python3 -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 -
   "${platforms[@]}" -d .whl pynacl==1.6.2 cffi==2.0.0 pycparser==3.0 crc32c==2.9.post0 wasmtime==50.0.1 \
   cryptography==50.0.2 nvidia-ml-py==13.615.71
 # the Wycheproof vectors too (the shared folder beside the clone does not travel)
-cp ../shared/vectors/wycheproof_ed25519_test.json .whl/ 2>/dev/null || echo "no ../shared/vectors: Wycheproof stays behind"
+cp ../shared/vectors/wycheproof_ed25519_test.json ../shared/vectors/zip215_zcash.json .whl/ 2>/dev/null \
+  || echo "no ../shared/vectors: Wycheproof and the ZIP-215 vectors stay behind"
 ls -la .whl
