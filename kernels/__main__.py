@@ -86,7 +86,10 @@ def sweep(args) -> int:
 
     backends = _backends(args.backends)
     writer = _writer(args.out)
+    chosen = args.hot_paths.split(",") if args.hot_paths else None
     for hot_path in registry.hot_paths():
+        if chosen is not None and hot_path.name not in chosen:
+            continue
         rows = hot_path.compile_rows(backends)
         if writer and rows:
             writer.add(rows)
@@ -171,6 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--backends", default="library,numba_cpu,opencl")
     p.add_argument("--profile", default="quick", choices=PROFILES)
     p.add_argument("--out", default=None, help="write rows to this results folder (default: print only)")
+    p.add_argument("--hot-paths", default=None, help="comma-separated hot path names (default: all), e.g. hashing,memory")
     p.set_defaults(fn=sweep)
     p = sub.add_parser("target", help="check an issue's performance target against its literal baseline")
     p.add_argument("name", help="target name (e.g. sha256) or 'all'")
