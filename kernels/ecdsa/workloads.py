@@ -1,0 +1,195 @@
+"""ECDSA workloads shaped like the IC's ingress: DER-wrapped keys with uncompressed points, raw r || s
+signatures over the request domain separator and a request id (IC interface spec, "Authentication":
+the sender signs "\\x0Aic-request" || request_id, 43 bytes; REFERENCES.md section 1); a correctness batch
+whose verdicts are known from its construction; and the Wycheproof vector files in shared/vectors.
+Deterministic by seed."""
+from __future__ import annotations
+
+import json
+import os
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from .curves import CURVES, SPKI_PREFIX
+
+REQUEST_DOMAIN = b"\x0Aic-request"  # IC interface spec, "Authentication"
+MESSAGE_BYTES = len(REQUEST_DOMAIN) + 32  # domain separator || request id (SHA-256): 43 bytes
+SIGNERS = 64  # distinct keys in a synthetic batch (verification cost does not depend on repeats)
+# The folder with the Wycheproof ECDSA files: shared/vectors beside the clone, or ECDSA_VECTORS.
+VECTORS = Path(os.environ.get("ECDSA_VECTORS", Path(__file__).resolve().parents[2] / ".." / "shared" / "vectors"))
+WYCHEPROOF_FILES = {  # (curve, signature encoding) -> file; "bitcoin" marks high s invalid (not the IC's rule)
+    ("p256", "der"): "ecdsa_secp256r1_sha256_test.json",
+    ("p256", "p1363"): "ecdsa_secp256r1_sha256_p1363_test.json",
+    ("secp256k1", "der"): "ecdsa_secp256k1_sha256_test.json",
+    ("secp256k1", "p1363"): "ecdsa_secp256k1_sha256_p1363_test.json",
+    ("secp256k1", "bitcoin"): "ecdsa_secp256k1_sha256_bitcoin_test.json",
+}
+
+
+def spki(curve: str, point: bytes) -> bytes:
+    """The DER SubjectPublicKeyInfo of a 65-byte uncompressed point (what an IC sender puts in the envelope)."""
+    return SPKI_PREFIX[curve] + point
+
+
+def raw_signature(r: int, s: int) -> bytes:
+    return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+
+
+def _signer(curve: str, secret: int):
+    """(SEC 1 uncompressed point, sign(message) -> (r, s)) of a deterministic key: cryptography (OpenSSL) for
+    P-256 with RFC 6979 nonces, coincurve (libsecp256k1, RFC 6979, low s) for secp256k1."""
+    from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
+    if curve == "p256":
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+
+        key = ec.derive_private_key(secret, ec.SECP256R1())
+        algorithm = ec.ECDSA(hashes.SHA256(), deterministic_signing=True)
+        point = key.public_key().public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+        return point, lambda m: decode_dss_signature(key.sign(m, algorithm))
+    from coincurve import PrivateKey
+
+    key = PrivateKey(secret.to_bytes(32, "big"))
+    return key.public_key.format(compressed=False), lambda m: decode_dss_signature(key.sign(m))
+
+
+@lru_cache(maxsize=8)
+def signed_batch(curve: str, count: int, seed: int = 0, high_s: float = 0.5) -> tuple[list, list, list]:
+    """`count` valid (DER key, message, raw signature) triples over "\\x0Aic-request" || random 32 bytes. A
+    fraction `high_s` of the signatures carry s > n/2 (the IC accepts them; WebCrypto P-256 signers produce
+    either, libsecp256k1 signers only low s): a library that needs low s pays for normalising."""
+    rng = np.random.default_rng(seed)
+    n = CURVES[curve].n
+    signers = [_signer(curve, int.from_bytes(rng.bytes(32), "big") % (n - 1) + 1)
+               for _ in range(min(SIGNERS, max(count, 1)))]
+    keys, msgs, sigs = [], [], []
+    flip = rng.random(count) < high_s
+    for i in range(count):
+        point, sign = signers[i % len(signers)]
+        m = REQUEST_DOMAIN + rng.bytes(32)
+        r, s = sign(m)
+        s = min(s, n - s)
+        keys.append(spki(curve, point))
+        msgs.append(m)
+        sigs.append(raw_signature(r, n - s if flip[i] else s))
+    return keys, msgs, sigs
+
+
+def _flip(data: bytes, bit: int) -> bytes:
+    return data[:bit // 8] + bytes([data[bit // 8] ^ (1 << bit % 8)]) + data[bit // 8 + 1:]
+
+
+CORRECTNESS_KINDS = ("valid, low s", "valid, high s", "valid, bare SEC 1 key", "flipped bit in r",
+                     "flipped bit in s", "flipped bit in the key", "flipped bit in the message", "r = 0", "s = 0",
+                     "r = n", "s = n", "r + n (above 2^256 is impossible: r + n mod 2^256)", "compressed key",
+                     "key on the other curve's OID", "key with a trailing byte", "point off the curve",
+                     "x = p (not reduced)", "63-byte signature", "65-byte signature", "empty key")
+
+
+def correctness_batch(curve: str, seed: int = 0) -> tuple[list, list, list, np.ndarray, list]:
+    """One signature of each kind in CORRECTNESS_KINDS and the verdicts known from the construction (the
+    first three valid, every other one invalid): (keys, messages, signatures, valid, kinds)."""
+    spec = CURVES[curve]
+    n, p = spec.n, spec.p
+    keys, msgs, sigs = (list(x) for x in signed_batch(curve, len(CORRECTNESS_KINDS), seed + 1, high_s=0.0))
+    other = "secp256k1" if curve == "p256" else "p256"
+    for i, kind in enumerate(CORRECTNESS_KINDS):
+        point = keys[i][len(SPKI_PREFIX[curve]):]
+        r, s = int.from_bytes(sigs[i][:32], "big"), int.from_bytes(sigs[i][32:], "big")
+        if kind == "valid, high s":
+            sigs[i] = raw_signature(r, n - s)
+        elif kind == "valid, bare SEC 1 key":
+            keys[i] = point
+        elif kind == "flipped bit in r":
+            sigs[i] = _flip(sigs[i], 8 * 31 + 3)
+        elif kind == "flipped bit in s":
+            sigs[i] = _flip(sigs[i], 8 * 63 + 5)
+        elif kind == "flipped bit in the key":
+            keys[i] = _flip(keys[i], 8 * (len(keys[i]) - 1))  # the last bit of y: off the curve
+        elif kind == "flipped bit in the message":
+            msgs[i] = _flip(msgs[i], 8 * 20)
+        elif kind == "r = 0":
+            sigs[i] = raw_signature(0, s)
+        elif kind == "s = 0":
+            sigs[i] = raw_signature(r, 0)
+        elif kind == "r = n":
+            sigs[i] = raw_signature(n, s)
+        elif kind == "s = n":
+            sigs[i] = raw_signature(r, n)
+        elif kind.startswith("r + n"):
+            sigs[i] = raw_signature((r + n) % 2**256, s)
+        elif kind == "compressed key":
+            keys[i] = bytes([2 + (point[-1] & 1)]) + point[1:33]
+        elif kind == "key on the other curve's OID":
+            keys[i] = SPKI_PREFIX[other] + point
+        elif kind == "key with a trailing byte":
+            keys[i] = keys[i] + b"\x00"
+        elif kind == "point off the curve":
+            keys[i] = spki(curve, point[:33] + ((int.from_bytes(point[33:], "big") + 1) % p).to_bytes(32, "big"))
+        elif kind == "x = p (not reduced)":
+            keys[i] = spki(curve, b"\x04" + p.to_bytes(32, "big") + point[33:])
+        elif kind == "63-byte signature":
+            sigs[i] = sigs[i][:63]
+        elif kind == "65-byte signature":
+            sigs[i] = sigs[i] + b"\x00"
+        elif kind == "empty key":
+            keys[i] = b""
+    valid = np.array([k.startswith("valid") for k in CORRECTNESS_KINDS])
+    return keys, msgs, sigs, valid, list(CORRECTNESS_KINDS)
+
+
+def der_to_raw(der: bytes) -> bytes | None:
+    """r || s of a strictly DER-encoded ECDSA-Sig-Value SEQUENCE { INTEGER r, INTEGER s } (X.690 section 10;
+    SEC 1 appendix C.8), or None when the bytes are not DER or r or s do not fit in 32 bytes. Wycheproof's
+    DER files use this to become raw signatures: an encoding flaw has no raw counterpart."""
+    def integer(data: bytes, pos: int) -> tuple[int, int] | None:
+        if pos + 2 > len(data) or data[pos] != 0x02 or data[pos + 1] & 0x80:
+            return None
+        length, start = data[pos + 1], pos + 2
+        body = data[start:start + length]
+        if length == 0 or len(body) != length or body[0] & 0x80:  # empty or negative
+            return None
+        if length > 1 and body[0] == 0 and not body[1] & 0x80:  # not minimal
+            return None
+        return int.from_bytes(body, "big"), start + length
+
+    if len(der) < 2 or der[0] != 0x30 or der[1] & 0x80 or der[1] != len(der) - 2:
+        return None
+    first = integer(der, 2)
+    second = integer(der, first[1]) if first else None
+    if second is None or second[1] != len(der) or max(first[0], second[0]) >= 2**256:
+        return None
+    return raw_signature(first[0], second[0])
+
+
+@lru_cache(maxsize=8)
+def wycheproof(curve: str, encoding: str = "p1363") -> dict:
+    """A Wycheproof file as raw-signature triples with Wycheproof's verdicts: {"keys", "messages",
+    "signatures", "valid", "flags", "tc_ids"}. Keys alternate between the group's DER SubjectPublicKeyInfo and
+    its bare uncompressed point. In the DER files, signatures that are not strict DER (or whose r or s exceed
+    32 bytes) are left out: their flaw is the encoding, which raw r || s does not have. FileNotFoundError
+    (naming the environment variable) when the folder is missing."""
+    path = VECTORS / WYCHEPROOF_FILES[(curve, encoding)]
+    if not path.exists():
+        raise FileNotFoundError(f"Wycheproof file {path.name} not found (set ECDSA_VECTORS to its folder)")
+    data = json.loads(path.read_text())
+    out: dict = {"keys": [], "messages": [], "signatures": [], "valid": [], "flags": [], "tc_ids": []}
+    for g, group in enumerate(data["testGroups"]):
+        key = bytes.fromhex(group["publicKeyDer"] if g % 2 == 0 else group["publicKey"]["uncompressed"])
+        for test in group["tests"]:
+            sig = bytes.fromhex(test["sig"])
+            if encoding != "p1363":
+                sig = der_to_raw(sig)
+                if sig is None:
+                    continue
+            out["keys"].append(key)
+            out["messages"].append(bytes.fromhex(test["msg"]))
+            out["signatures"].append(sig)
+            out["valid"].append(test["result"] != "invalid")  # "acceptable" counts as valid (none here)
+            out["flags"].append(tuple(test["flags"]))
+            out["tc_ids"].append(test["tcId"])
+    out["valid"] = np.array(out["valid"], dtype=bool)
+    return out
