@@ -26,6 +26,7 @@ HOT_PATHS = {
     "signatures": ("ed25519_verify", "random-100B", "signatures"),
     "checksums": ("crc32c", None, "bytes"),
     "persistence": ("dirty_pages", None, "pages"),
+    "ecdsa": ("ecdsa_verify", "secp256k1-ic-request", "signatures"),
 }
 HELPS, NEUTRAL = 1.1, 0.9  # a ratio above 1.1 helps, below 0.9 does not; between: on par (timing noise)
 

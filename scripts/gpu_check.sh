@@ -16,6 +16,7 @@ status=0
 # Wycheproof vectors: the shared folder does not travel to the device machine; gpu_wheels.sh copies them.
 [ -f .whl/wycheproof_ed25519_test.json ] && export WYCHEPROOF_ED25519="$PWD/.whl/wycheproof_ed25519_test.json"
 [ -f .whl/zip215_zcash.json ] && export ZIP215_VECTORS="$PWD/.whl/zip215_zcash.json"
+[ -d .whl/vectors ] && export ECDSA_VECTORS="$PWD/.whl/vectors"
 
 nvidia-smi >"$OUT/nvidia-smi.txt" 2>&1 || echo "nvidia-smi failed" >>"$OUT/nvidia-smi.txt"
 $PY -m kernels info 2>&1 | tee "$OUT/info.txt"
@@ -31,7 +32,7 @@ timeout 90 $PY -m kernels.measure.gpu_energy "$OUT" --backends cupy --seconds 1.
 
 # Quick sweep: GPU backends beside the CPU baselines, rows + run.json into OUT (a sweep cut short keeps its rows).
 timeout 140 $PY -m kernels sweep --profile quick --backends library,numba_cpu,numba_cuda,cupy \
-  --hot-paths hashing,signatures,checksums,memory --out "$OUT" 2>&1 \
+  --hot-paths hashing,signatures,checksums,memory,ecdsa --out "$OUT" 2>&1 \
   | tee "$OUT/sweep.txt"
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 echo "gpu_check: results in $OUT (status $status)"

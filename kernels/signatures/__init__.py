@@ -18,10 +18,11 @@ import numpy as np
 from ..packing import as_bytes, check_messages
 from ..registry import BackendUnavailable, backend_module, check_backend, packed_input
 from .prepare import Prepared, prepare
+from ..ecdsa import ecdsa_verify_batch  # the ECDSA hot path (kernels.ecdsa), also reachable here (DESIGN.md API)
 from ..hotpath import lazy_hot_path
 
-__all__ = ["ed25519_verify_batch", "ed25519_verify_prepared", "prepare", "Prepared", "check_batch", "RULES",
-           "METHODS", "check_rules", "check_method"]
+__all__ = ["ed25519_verify_batch", "ed25519_verify_prepared", "ecdsa_verify_batch", "prepare", "Prepared",
+           "check_batch", "RULES", "METHODS", "check_rules", "check_method"]
 
 RULES = ("libsodium", "zip215")  # libsodium's crypto_sign_verify_detached; ZIP 215 (the IC replica's)
 METHODS = ("single", "batch")  # one verification per signature; batch verification (batch.py, ZIP 215 only)
