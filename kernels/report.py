@@ -1,10 +1,13 @@
 """Running the notebooks (papermill) and exporting the findings PDF (nbconvert, code hidden)."""
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
 import shutil
 import sys
+import tempfile
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -50,15 +53,23 @@ def run_notebooks(profile: str = "quick", names: list[str] | None = None, out_di
         out.rename(previous)
     out.mkdir(parents=True, exist_ok=True)
     failed = []
-    for path in notebook_paths(names):
-        print(f"== {path.name} (profile={profile}) -> {out / path.name}", flush=True)
-        try:
-            papermill.execute_notebook(str(path), str(out / path.name), cwd=str(NOTEBOOKS), kernel_name="python3",
-                                       parameters={"profile": profile, "out_dir": os.path.relpath(out, NOTEBOOKS)},
-                                       progress_bar=False, log_output=False)
-        except papermill.PapermillExecutionError as e:
+    paths = notebook_paths(names)
+    for k, path in enumerate(paths, 1):
+        started = time.perf_counter()
+        print(f"[{k}/{len(paths)}] {path.name} (profile {profile}) ...", end=" ", flush=True)
+        with kernel_stderr() as log:
+            try:
+                papermill.execute_notebook(str(path), str(out / path.name), cwd=str(NOTEBOOKS), kernel_name="python3",
+                                           parameters={"profile": profile, "out_dir": os.path.relpath(out, NOTEBOOKS)},
+                                           progress_bar=False, log_output=False)
+                error = None
+            except papermill.PapermillExecutionError as e:
+                error = f"{e.ename}: {e.evalue}"
+        print(f"{'ok' if error is None else 'FAILED'} ({time.perf_counter() - started:.0f} s)", flush=True)
+        if error is not None:
             failed.append(path.name)
-            print(f"!! {path.name} failed: {e.ename}: {e.evalue}", file=sys.stderr)
+            print(f"!! {path.name} failed: {error}\n{log.tail()}", file=sys.stderr)
+        log.path.unlink(missing_ok=True)
         if (out / path.name).exists():
             scrub_local_paths(out / path.name)
     if failed and previous.exists():
@@ -76,6 +87,35 @@ def run_notebooks(profile: str = "quick", names: list[str] | None = None, out_di
         print(f"failed notebooks: {', '.join(failed)} (executed copies with the error are in {out})", file=sys.stderr)
         return 1
     return 0
+
+
+class _Log:
+    def __init__(self, path: Path):
+        self.path = path
+
+    def tail(self, lines: int = 20) -> str:
+        text = self.path.read_text(errors="replace") if self.path.exists() else ""
+        return "\n".join(text.splitlines()[-lines:])
+
+
+@contextlib.contextmanager
+def kernel_stderr():
+    """While a notebook runs, what its kernel writes to stderr (ipykernel's start-up warnings, a crash's last
+    words) goes to a temporary log instead of the console, so a batch run prints one line per notebook; the
+    log's tail is printed when the notebook fails."""
+    with tempfile.NamedTemporaryFile(prefix="kernel-", suffix=".log", delete=False) as f:
+        path = Path(f.name)
+    sys.stderr.flush()
+    saved = os.dup(2)
+    fd = os.open(path, os.O_WRONLY | os.O_TRUNC)
+    os.dup2(fd, 2)
+    os.close(fd)
+    try:
+        yield _Log(path)
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def scrub_local_paths(path: Path) -> None:
