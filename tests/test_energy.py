@@ -2,6 +2,7 @@
 energy methods, and the sensitivity table."""
 import json
 import sys
+import time
 import types
 
 import numpy as np
@@ -368,3 +369,26 @@ def test_gpu_energy_check_plumbing_with_a_fake_meter(tmp_path, monkeypatch):
     assert (tmp_path / ea.GPU_CHECK_CSV).exists() and "model_over_measured" in table.columns
     written = set(ea.load_tables(tmp_path).operation)
     assert written == set(gpu_energy.SWEEPS)
+
+
+def test_power_readings_integrate_by_the_trapezoid_rule():
+    # samples at 0, 1 and 2 s: trapezoids 1 s x (100 + 100) / 2 + 1 s x (100 + 300) / 2 = 300 J
+    assert meters.integrate_power([(0.0, 100.0), (1.0, 100.0), (2.0, 300.0)]) == pytest.approx(300.0)
+    assert meters.integrate_power([(0.0, 100.0)]) == 0.0
+
+
+def test_nvml_power_meter_where_the_counter_is_missing():
+    class _PowerOnly(_FakeNvml):
+        def nvmlDeviceGetPowerUsage(self, h):
+            return 250_000  # mW
+
+    meter = meters.NvmlPowerMeter(nvml=_PowerOnly(counter=False))
+    with meter.window() as w:
+        time.sleep(0.1)
+    assert w.joules == pytest.approx(250.0 * w.seconds, rel=0.3) and meter.method == "measured-nvml"
+    class _Nothing(_FakeNvml):
+        def nvmlDeviceGetPowerUsage(self, h):
+            raise self.NVMLError("Not Supported")
+
+    with pytest.raises(MeterUnavailable, match="power readings"):
+        meters.NvmlPowerMeter(nvml=_Nothing(counter=False))

@@ -179,6 +179,65 @@ class NvmlMeter(Meter):
             return None
 
 
+class NvmlPowerMeter(NvmlMeter):
+    """Board energy integrated from NVML power readings, for a GPU whose driver has no total-energy counter:
+    a thread samples nvmlDeviceGetPowerUsage every SAMPLE_SECONDS during a window (trapezoid rule). Coarser than
+    the counter (the reading is itself an average over NVML's update period): prefer NvmlMeter."""
+
+    name = "NVML power readings (integrated)"
+    SAMPLE_SECONDS = 0.02
+
+    def __init__(self, index: int = 0, nvml=None):
+        if nvml is None:
+            try:
+                import pynvml as nvml
+            except ImportError:
+                raise MeterUnavailable("no NVML: the nvidia-ml-py package is not installed") from None
+        self.nvml = nvml
+        try:
+            nvml.nvmlInit()
+            self.handle = nvml.nvmlDeviceGetHandleByIndex(index)
+            self.gpu_name = _text(nvml.nvmlDeviceGetName(self.handle))
+            nvml.nvmlDeviceGetPowerUsage(self.handle)
+        except nvml.NVMLError as e:
+            raise MeterUnavailable(f"no NVML power readings: {e}") from None
+
+    def power_w(self) -> float:
+        return self.nvml.nvmlDeviceGetPowerUsage(self.handle) / 1e3  # mW -> W
+
+    def read(self) -> float:
+        raise MeterUnavailable("NVML power readings give watts, not a joule count: use window()")
+
+    @contextmanager
+    def window(self):
+        import threading
+
+        w, samples, stop = Window(), [], threading.Event()
+
+        def sample():
+            while True:
+                samples.append((time.perf_counter(), self.power_w()))
+                if stop.wait(self.SAMPLE_SECONDS):
+                    samples.append((time.perf_counter(), self.power_w()))
+                    return
+
+        thread = threading.Thread(target=sample, daemon=True)
+        t0 = time.perf_counter()
+        thread.start()
+        try:
+            yield w
+        finally:
+            stop.set()
+            thread.join()
+            w.seconds = time.perf_counter() - t0
+            w.joules = integrate_power(samples)
+
+
+def integrate_power(samples: list[tuple[float, float]]) -> float:
+    """Joules from (seconds, watts) samples by the trapezoid rule (0 for fewer than two samples)."""
+    return sum((t1 - t0) * (p0 + p1) / 2 for (t0, p0), (t1, p1) in zip(samples, samples[1:]))
+
+
 def _text(value) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
@@ -196,11 +255,14 @@ def cpu_meter() -> RaplMeter | MeterUnavailable:
 
 @functools.cache
 def gpu_meter() -> NvmlMeter | MeterUnavailable:
-    """GPU 0's NVML meter, or MeterUnavailable saying why."""
+    """GPU 0's NVML meter (the energy counter, else integrated power readings), or MeterUnavailable saying why."""
     try:
         return NvmlMeter()
-    except MeterUnavailable as e:
-        return e
+    except MeterUnavailable as counter:
+        try:
+            return NvmlPowerMeter()
+        except MeterUnavailable:
+            return counter
 
 
 def meter_status() -> dict:
