@@ -84,6 +84,14 @@ def test_plan_is_breadth_first_levels_with_parents_and_payloads():
     assert payloads == [b"top", b"", b"v", bytes(32)]
 
 
+def test_plan_lists_each_nodes_children_in_order_after_its_left_neighbours():
+    left, right = ht.fork(ht.leaf(b"a"), ht.leaf(b"b")), ht.labeled("c", ht.empty())
+    p = ht.plan(ht.fork(left, right))
+    assert p.kind.tolist() == [2, 2, 3, 1, 1, 0] and p.parent.tolist() == [-1, 0, 0, 1, 1, 2]
+    assert p.slot.tolist() == [0, 0, 1, 0, 1, 0] and p.levels.tolist() == [0, 1, 3, 6]
+    assert ht.leaf(b"v").children == () and right.children == (right.subtree,) and left.children == (left.left, left.right)
+
+
 def test_assembled_messages_are_the_specs_with_child_digests_filled_in():
     """The packed buffer holds each node's message (separator, payload, zeroed slots for child digests, pruned
     digests already in place); hashing the levels fills the slots and ends at the recursive root digest."""
@@ -199,6 +207,31 @@ def test_request_ids_batch_matches_one_by_one(backend):
     contents = block + [nested, {}]
     got = request_ids(contents, backend=backend)
     assert [bytes(g) for g in got] == [hash_value(c) for c in contents]
+
+
+def _values():
+    scalar = st.one_of(st.binary(max_size=70), st.text(max_size=20), st.integers(-2**70, 2**70),
+                       st.integers(-2**70, 2**70).map(Int), st.integers(0, 2**70).map(Nat))
+    return st.recursive(scalar, lambda inner: st.one_of(st.lists(inner, max_size=3),
+                                                        st.dictionaries(st.text(max_size=6), inner, max_size=3)),
+                        max_leaves=6)
+
+
+@pytest.mark.parametrize("backend", FAST)
+@settings(max_examples=30, deadline=None)
+@given(contents=st.lists(st.dictionaries(st.text(max_size=8), _values(), max_size=8), max_size=6))
+def test_request_ids_match_the_recursive_value_hash(backend, contents):
+    """Fuzzed batches: shared and distinct field names, empty maps, every scalar type, nested arrays and maps."""
+    got = request_ids(contents, backend=backend)
+    assert got.shape == (len(contents), 32)
+    assert [bytes(g) for g in got] == [hash_value(c) for c in contents]
+
+
+def test_request_ids_sort_each_requests_fields_bytewise():
+    """Many fields per request, so that the batched sort's order within a request is exercised (a request's map
+    message is its field rows in bytewise order, not in insertion order or interleaved with other requests)."""
+    contents = [{f"field{i}": i * j for i in range(40)} for j in range(3)] + [{"z": b"", "a": b""}]
+    assert [bytes(g) for g in request_ids(contents)] == [hash_value(c) for c in contents]
 
 
 def test_request_ids_empty_batch():

@@ -7,9 +7,9 @@ byte followed by ASCII. `digest` hashes the whole tree level by level, one batch
 from __future__ import annotations
 
 import hashlib
-from itertools import compress
+from dataclasses import dataclass, field
+from itertools import chain
 from operator import attrgetter
-from dataclasses import dataclass
 from typing import Union
 
 import numpy as np
@@ -28,31 +28,56 @@ DS_LABELED = _separator("ic-hashtree-labeled")
 DS_LEAF = _separator("ic-hashtree-leaf")
 
 
-@dataclass(frozen=True, eq=False)
+# Every node also keeps `payload` (its bytes besides the domain separator and child digests) and `children` (the
+# nodes whose digests end its message, in order), set once when it is built, so that `plan` reads any node the same
+# way, one C-level pass per level (see plan).
+@dataclass(frozen=True, eq=False, slots=True)
 class Empty:
-    pass
+    payload: bytes = field(default=b"", init=False, repr=False)
+    children: tuple = field(default=(), init=False, repr=False)
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, slots=True)
 class Leaf:
     value: bytes
+    payload: bytes = field(init=False, repr=False)
+    children: tuple = field(default=(), init=False, repr=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "payload", self.value)
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, slots=True)
 class Fork:
     left: "Tree"
     right: "Tree"
+    payload: bytes = field(default=b"", init=False, repr=False)
+    children: tuple = field(init=False, repr=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "children", (self.left, self.right))
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, slots=True)
 class Labeled:
     label: bytes
     subtree: "Tree"
+    payload: bytes = field(init=False, repr=False)
+    children: tuple = field(init=False, repr=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "payload", self.label)
+        object.__setattr__(self, "children", (self.subtree,))
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, slots=True)
 class Pruned:
     digest: bytes
+    payload: bytes = field(init=False, repr=False)
+    children: tuple = field(default=(), init=False, repr=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "payload", self.digest)
 
 
 Tree = Union[Empty, Leaf, Fork, Labeled, Pruned]
@@ -107,9 +132,10 @@ _CHILDREN = np.array([0, 0, 2, 1, 0], np.int64)  # child digests at the end of e
 
 @dataclass(frozen=True)
 class Plan:
-    """A tree as arrays, nodes in breadth-first levels (root level first; every level one contiguous run).
-    A node's payload is its bytes besides its domain separator and child digests: a leaf's value, a label, a
-    pruned node's digest, nothing for a fork or empty; payloads lie back to back in `payload`, in any order."""
+    """A tree as arrays, nodes in breadth-first levels (root level first; every level one contiguous run, each
+    node's children in order after its left neighbour's). A node's payload is its bytes besides its domain
+    separator and child digests: a leaf's value, a label, a pruned node's digest, nothing for a fork or empty;
+    payloads lie back to back in `payload`, in node order."""
 
     kind: np.ndarray  # int64, _KINDS code per node
     parent: np.ndarray  # int64, the parent's index (-1 for the root)
@@ -120,12 +146,7 @@ class Plan:
     levels: np.ndarray  # int64, boundaries of the levels
 
 
-_LEFT, _RIGHT, _SUBTREE = attrgetter("left"), attrgetter("right"), attrgetter("subtree")
-_PAYLOAD = {1: attrgetter("value"), 3: attrgetter("label"), 4: attrgetter("digest")}
-
-
-def _select(items: list, mask: np.ndarray) -> list:
-    return list(compress(items, mask.tolist()))
+_PAYLOAD, _CHILDREN_OF = attrgetter("payload"), attrgetter("children")
 
 
 def _kinds(level: list) -> np.ndarray:
@@ -136,41 +157,28 @@ def _kinds(level: list) -> np.ndarray:
 
 
 def plan(root: Tree) -> Plan:
-    """The tree walked level by level with C-level passes over each level's objects (their types, the children
-    and payloads of each kind), never a Python statement per node. A subtree referenced twice is planned (and
-    hashed) twice, as the recursive definition does; any depth is fine (no recursion)."""
+    """The tree walked level by level with three C-level passes over each level's objects (their types, payloads
+    and children), never a Python statement per node; parents and slots follow from the kinds with numpy. A
+    subtree referenced twice is planned (and hashed) twice, as the recursive definition does; any depth is fine
+    (no recursion)."""
     level = [root]
     base = 0
-    kinds, parents, slots, bounds = [], [np.full(1, -1, np.int64)], [np.zeros(1, np.int64)], [0]
-    payload_nodes, payloads = [], []
+    kinds, parents, slots, bounds, payloads = [], [np.full(1, -1, np.int64)], [np.zeros(1, np.int64)], [0], []
     while level:
         n = len(level)
         kind = _kinds(level)
-        index = np.arange(base, base + n, dtype=np.int64)
         kinds.append(kind)
-        for k, get in _PAYLOAD.items():
-            mask = kind == k
-            if mask.any():
-                payload_nodes.append(index[mask])
-                payloads.extend(map(get, _select(level, mask)))
-        forks, labeled = kind == 2, kind == 3
-        fork_nodes, labeled_nodes = _select(level, forks), _select(level, labeled)
-        children = list(map(_LEFT, fork_nodes)) + list(map(_RIGHT, fork_nodes)) + list(map(_SUBTREE, labeled_nodes))
-        parents.append(np.concatenate([index[forks], index[forks], index[labeled]]))
-        slots.append(np.concatenate([np.zeros(len(fork_nodes), np.int64), np.ones(len(fork_nodes), np.int64),
-                                     np.zeros(len(labeled_nodes), np.int64)]))
+        payloads.extend(map(_PAYLOAD, level))
+        level = list(chain.from_iterable(map(_CHILDREN_OF, level)))
+        count = _CHILDREN[kind]  # children per node: a fork's left then right, a label's subtree
+        first = np.cumsum(count) - count
+        parents.append(np.repeat(np.arange(base, base + n, dtype=np.int64), count))
+        slots.append(np.arange(len(level), dtype=np.int64) - np.repeat(first, count))
         base += n
         bounds.append(base)
-        level = children
-    count = base
-    payload_start = np.zeros(count, np.int64)
-    payload_len = np.zeros(count, np.int64)
-    if payload_nodes:
-        nodes = np.concatenate(payload_nodes)
-        lengths = np.fromiter(map(len, payloads), np.int64, count=len(payloads))
-        payload_len[nodes] = lengths
-        payload_start[nodes] = np.cumsum(lengths) - lengths
-    return Plan(np.concatenate(kinds), np.concatenate(parents)[:count], np.concatenate(slots)[:count],
+    payload_len = np.fromiter(map(len, payloads), np.int64, count=base)
+    payload_start = np.cumsum(payload_len) - payload_len
+    return Plan(np.concatenate(kinds), np.concatenate(parents)[:base], np.concatenate(slots)[:base],
                 np.frombuffer(b"".join(payloads), np.uint8), payload_start, payload_len, np.array(bounds, np.int64))
 
 

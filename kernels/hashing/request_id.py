@@ -19,9 +19,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
+from itertools import chain, compress
+from operator import is_
 
 import numpy as np
 
+from ..packing import Packed
 from .levels import Job, run_levels
 
 
@@ -136,11 +140,51 @@ def request_id(content: dict) -> bytes:
     return hash_value(content)
 
 
-def request_ids(contents: Sequence[dict], *, backend: str = "library") -> np.ndarray:
-    """Request ids of a batch (a block's ingress messages): all field hashes of all requests in one batch,
-    then all map hashes in the next. Returns (n, 32) uint8."""
+def _field_rows(contents: Sequence[dict], backend: str) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, counts): one 64-byte row H(name) || hash(value) per field of every request, in request order, and the
+    number of fields per request. Each distinct field name is hashed once; names and scalar values are hashed in
+    one batch; nested values (arrays, maps) through their own level-by-level batches (run_levels)."""
     from . import sha256_batch
 
-    roots = [map_job(c) for c in contents]
-    digests = run_levels(roots, lambda messages: sha256_batch(messages, backend=backend)) if roots else []
-    return np.frombuffer(b"".join(digests), dtype=np.uint8).reshape(len(roots), 32).copy()
+    counts = np.fromiter(map(len, contents), np.int64, count=len(contents))
+    names = list(chain.from_iterable(contents))
+    values = list(chain.from_iterable(map(dict.values, contents)))
+    unique = dict.fromkeys(names)
+    if not all(isinstance(name, str) for name in unique):
+        bad = next(name for name in unique if not isinstance(name, str))
+        raise TypeError(f"field names must be str, got {type(bad).__name__}")
+    encoded = list(map(_encode_scalar, values))
+    nested = list(compress(range(len(encoded)), map(partial(is_, None), encoded)))
+    for i in nested:  # a TypeError for anything that is neither a scalar nor an array or a map
+        encoded[i] = b""
+    nested_jobs = [_value_job(values[i]) for i in nested]
+    digests = sha256_batch([name.encode("utf-8") for name in unique] + encoded, backend=backend)
+    position = dict(zip(unique, range(len(unique))))
+    rows = np.empty((len(names), 64), np.uint8)
+    rows[:, :32] = digests[np.fromiter(map(position.__getitem__, names), np.int64, count=len(names))]
+    rows[:, 32:] = digests[len(unique):]
+    if nested_jobs:
+        inner = run_levels(nested_jobs, lambda messages: sha256_batch(messages, backend=backend))
+        rows[nested, 32:] = np.frombuffer(b"".join(inner), np.uint8).reshape(-1, 32)
+    return rows, counts
+
+
+def request_ids(contents: Sequence[dict], *, backend: str = "library") -> np.ndarray:
+    """Request ids of a batch (a block's ingress messages), in two batches on `backend`: every field name and
+    value of every request (_field_rows), then every request's map message, assembled with numpy straight into
+    one packed buffer: each request's 64-byte field rows sorted bytewise (one lexsort over all requests, keyed
+    by request, then the rows' eight big-endian words) and laid back to back. Returns (n, 32) uint8."""
+    from . import sha256_packed
+
+    for content in contents:
+        if not isinstance(content, dict):
+            raise TypeError(f"content must be a dict, got {type(content).__name__}")
+    if not contents:
+        return np.zeros((0, 32), np.uint8)
+    rows, counts = _field_rows(contents, backend)
+    words = rows.view(">u8")  # (fields, 8): bytewise order of a row is the order of its big-endian words
+    request = np.repeat(np.arange(len(contents), dtype=np.int64), counts)
+    rows = rows[np.lexsort([words[:, j] for j in range(7, -1, -1)] + [request])]
+    offsets = np.zeros(len(contents) + 1, np.int64)
+    np.cumsum(64 * counts, out=offsets[1:])
+    return sha256_packed(Packed(rows.reshape(-1), offsets), backend=backend)
