@@ -18,7 +18,9 @@ from . import OPERATION, check_batch, ecdsa_verify_batch, prepare
 from .curves import CURVES
 from .library import verifier
 from .prediction import ecdsa_prediction
-from .workloads import MESSAGE_BYTES, correctness_batch, signed_batch, wycheproof
+from .webauthn import webauthn_verify_batch
+from .workloads import (MESSAGE_BYTES, correctness_batch, signed_batch, webauthn_batch, webauthn_correctness_batch,
+                        wycheproof)
 
 PHASES = ("pack", "h2d", "kernel", "d2h", "end_to_end")
 REFERENCE_MAX_BATCH = 16  # pure Python: milliseconds per signature
@@ -143,6 +145,31 @@ class EcdsaHotPath(HotPath):
                     rows.append({"backend": backend, "curve": curve, "check": name, "items": count,
                                  "result": f"agrees ({int(want[:count].sum())} valid, "
                                            f"{int((~want[:count]).sum())} invalid)"})
+        return pd.DataFrame(rows)
+
+    def webauthn_check(self, backends: Sequence[str] | None = None) -> pd.DataFrame:
+        """WebAuthn envelopes (Internet Identity devices) on each backend: the correctness batch (valid low and
+        high s, a challenge for another message, bit flips, malformed CBOR, DER and COSE; verdicts known from the
+        construction) and a valid batch of 64 (the CUDA simulator gets a few of each); AssertionError on any
+        difference. Parsing runs on the host; the P-256 verifications on the backend."""
+        keys, msgs, envs, valid, kinds = webauthn_correctness_batch()
+        batch = webauthn_batch(64)
+        sets = {f"WebAuthn: valid, bit flips, malformed CBOR/DER/COSE ({len(kinds)} kinds)": (keys, msgs, envs, valid),
+                "WebAuthn: valid envelopes, half high s": (*batch, np.ones(len(batch[0]), dtype=bool))}
+        rows = []
+        for backend in BACKENDS if backends is None else backends:
+            for name, (k, m, e, want) in sets.items():
+                count = _limit(backend) or len(k)
+                try:
+                    got = webauthn_verify_batch(k[:count], m[:count], e[:count], backend=backend)
+                except BackendUnavailable as err:
+                    rows.append({"backend": backend, "check": name, "items": count, "result": f"unavailable: {err}"})
+                    break
+                bad = np.nonzero(got != want[:count])[0]
+                assert bad.size == 0, f"{backend}: {name}: wrong verdicts at {bad[:10].tolist()}"
+                rows.append({"backend": backend, "check": name, "items": count,
+                             "result": f"agrees ({int(want[:count].sum())} valid, "
+                                       f"{int((~want[:count]).sum())} invalid)"})
         return pd.DataFrame(rows)
 
     def high_s_table(self, backends: Sequence[str] | None = None) -> pd.DataFrame:

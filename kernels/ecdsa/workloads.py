@@ -5,6 +5,7 @@ whose verdicts are known from its construction; and the Wycheproof vector files 
 Deterministic by seed."""
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from functools import lru_cache
@@ -193,3 +194,123 @@ def wycheproof(curve: str, encoding: str = "p1363") -> dict:
             out["tc_ids"].append(test["tcId"])
     out["valid"] = np.array(out["valid"], dtype=bool)
     return out
+
+
+# --- WebAuthn (Internet Identity devices): P-256 DER signatures in CBOR envelopes, DER-wrapped COSE keys ---------
+WEBAUTHN_ORIGIN = "https://identity.ic0.app"  # Internet Identity's origin; its rpId is the host name
+# authenticator data: SHA-256(rpId) || flags (user present 0x01 | user verified 0x04) || 4-byte signature count
+# (WebAuthn Level 2, section 6.1); 37 bytes without attested credential data or extensions
+WEBAUTHN_FLAGS = 0x05
+
+
+def der_signature(r: int, s: int) -> bytes:
+    """The strict DER ECDSA-Sig-Value of (r, s) (X.690 section 10; inverse of der_to_raw)."""
+    def integer(v: int) -> bytes:
+        body = v.to_bytes(max(1, (v.bit_length() + 8) // 8), "big")  # a leading zero when the top bit is set
+        return bytes([0x02, len(body)]) + body
+
+    body = integer(r) + integer(s)
+    return bytes([0x30, len(body)]) + body
+
+
+def client_data_json(message: bytes, origin: str = WEBAUTHN_ORIGIN) -> str:
+    """The client data a browser writes for navigator.credentials.get (WebAuthn section 5.8.1)."""
+    from .webauthn import challenge
+
+    return json.dumps({"type": "webauthn.get", "challenge": challenge(message), "origin": origin,
+                       "crossOrigin": False}, separators=(",", ":"))
+
+
+@lru_cache(maxsize=4)
+def webauthn_batch(count: int, seed: int = 0, high_s: float = 0.5) -> tuple[list, list, list]:
+    """`count` valid (DER-wrapped COSE key, message, CBOR envelope) triples as Internet Identity devices send
+    them: the message is "\\x0Aic-request" || random 32 bytes, signed by a P-256 authenticator (cryptography,
+    RFC 6979 nonces) over authenticator_data || SHA-256(client_data_json); a fraction `high_s` carries s > n/2
+    (WebCrypto authenticators produce either)."""
+    from .webauthn import cose_key, envelope
+
+    rng = np.random.default_rng(seed)
+    n = CURVES["p256"].n
+    rp_hash = hashlib.sha256(WEBAUTHN_ORIGIN.split("//")[1].encode()).digest()
+    signers = [_signer("p256", int.from_bytes(rng.bytes(32), "big") % (n - 1) + 1)
+               for _ in range(min(SIGNERS, max(count, 1)))]
+    keys, msgs, envs = [], [], []
+    flip = rng.random(count) < high_s
+    for i in range(count):
+        point, sign = signers[i % len(signers)]
+        m = REQUEST_DOMAIN + rng.bytes(32)
+        auth = rp_hash + bytes([WEBAUTHN_FLAGS]) + int(rng.integers(1, 2**31)).to_bytes(4, "big")
+        client = client_data_json(m)
+        r, s = sign(auth + hashlib.sha256(client.encode()).digest())
+        s = min(s, n - s)
+        keys.append(cose_key(point))
+        msgs.append(m)
+        envs.append(envelope(auth, client, der_signature(r, n - s if flip[i] else s)))
+    return keys, msgs, envs
+
+
+WEBAUTHN_KINDS = ("valid, low s", "valid, high s", "challenge of another message", "flipped bit in authenticator data",
+                  "flipped bit in the origin", "flipped bit in r", "padded challenge", "no 55799 tag",
+                  "missing client_data_json", "extra field", "raw r || s instead of DER", "non-minimal DER",
+                  "client data not JSON", "truncated envelope", "empty envelope", "COSE alg RS256",
+                  "COSE curve P-384", "plain P-256 SubjectPublicKeyInfo", "COSE point off the curve")
+
+
+def webauthn_correctness_batch(seed: int = 0) -> tuple[list, list, list, np.ndarray, list]:
+    """One WebAuthn signature of each kind in WEBAUTHN_KINDS and the verdicts known from the construction (the
+    first two valid): (keys, messages, envelopes, valid, kinds)."""
+    from .webauthn import (COSE_ALG, COSE_CRV, COSE_KTY, COSE_SPKI_ALGORITHM, COSE_X, COSE_Y, SELF_DESCRIBED_TAG,
+                           cbor_decode, cbor_encode)
+
+    n, p = CURVES["p256"].n, CURVES["p256"].p
+    keys, msgs, envs = (list(x) for x in webauthn_batch(len(WEBAUTHN_KINDS), seed + 1, high_s=0.0))
+    for i, kind in enumerate(WEBAUTHN_KINDS):
+        fields = dict(cbor_decode(envs[i])[2])
+        raw = der_to_raw(fields["signature"])
+        r, s = int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big")
+        point = b"\x04" + cbor_decode(keys[i][19:])[COSE_X] + cbor_decode(keys[i][19:])[COSE_Y]
+        if kind == "valid, high s":
+            fields["signature"] = der_signature(r, n - s)
+        elif kind == "challenge of another message":
+            msgs[i] = REQUEST_DOMAIN + bytes(32)
+        elif kind == "flipped bit in authenticator data":
+            fields["authenticator_data"] = _flip(fields["authenticator_data"], 8 * 32)  # the flags byte
+        elif kind == "flipped bit in the origin":
+            fields["client_data_json"] = fields["client_data_json"].replace("identity", "identitz")
+        elif kind == "flipped bit in r":
+            fields["signature"] = der_signature(r ^ 8, s)
+        elif kind == "padded challenge":
+            fields["client_data_json"] = client_data_json(msgs[i]).replace('","origin', '=","origin')
+        elif kind == "raw r || s instead of DER":
+            fields["signature"] = raw
+        elif kind == "non-minimal DER":
+            minimal = der_signature(r, s)[2:]  # INTEGER r, INTEGER s
+            padded = bytes([0x02, minimal[1] + 1, 0x00]) + minimal[2:]  # r with one leading zero too many
+            fields["signature"] = bytes([0x30, len(padded)]) + padded
+        elif kind == "client data not JSON":
+            fields["client_data_json"] = fields["client_data_json"][:-1]
+        elif kind == "missing client_data_json":
+            del fields["client_data_json"]
+        elif kind == "extra field":
+            fields["extensions"] = b""
+        envs[i] = cbor_encode(("tag", SELF_DESCRIBED_TAG, fields))
+        if kind == "no 55799 tag":
+            envs[i] = cbor_encode(fields)
+        elif kind == "truncated envelope":
+            envs[i] = envs[i][:-1]
+        elif kind == "empty envelope":
+            envs[i] = b""
+        elif kind.startswith("COSE") or kind.startswith("plain"):
+            cose = {COSE_KTY: 2, COSE_ALG: -7, COSE_CRV: 1, COSE_X: point[1:33], COSE_Y: point[33:]}
+            if kind == "COSE alg RS256":
+                cose[COSE_ALG] = -257
+            elif kind == "COSE curve P-384":
+                cose[COSE_CRV] = 2
+            elif kind == "COSE point off the curve":
+                cose[COSE_Y] = ((int.from_bytes(point[33:], "big") + 1) % p).to_bytes(32, "big")
+            bit_string = b"\x00" + cbor_encode(cose)
+            bit_string = bytes([0x03, len(bit_string)]) + bit_string
+            keys[i] = (spki("p256", point) if kind.startswith("plain") else
+                       bytes([0x30, len(COSE_SPKI_ALGORITHM) + len(bit_string)]) + COSE_SPKI_ALGORITHM + bit_string)
+    valid = np.array([k.startswith("valid") for k in WEBAUTHN_KINDS])
+    return keys, msgs, envs, valid, list(WEBAUTHN_KINDS)
