@@ -519,3 +519,91 @@ def plot_node_estimate(combos: list[dict], path=None):
     ax.legend(fontsize=7, loc="lower right")
     save_figure(fig, path)
     return fig
+
+
+# --- one table per hot path ----------------------------------------------------------------------------------
+
+def _limit(hot_path: str, rows: pd.DataFrame, pred: dict, cores: int) -> tuple[float, str]:
+    """(the relevant physical limit in the best backend's unit, what it is): the copy bandwidth measured in the
+    same folder for memory-bound paths, a published per-core peak times the cores for compute-bound ones."""
+    if hot_path in ("checksums", "persistence"):
+        stream = rows[(rows.operation == "copy_pages") & (rows.workload == "stream-copy") & (rows.phase == "end_to_end")]
+        if not stream.empty:
+            return float(stream.bytes_per_s.max()), "B/s: measured STREAM-like copy"
+    if hot_path == "hashing" and "shani_one_core" in pred:
+        return pred["shani_one_core"] * cores, f"messages/s: SHA-NI anchor x {cores} cores"
+    if hot_path == "signatures" and "lib25519_one_core" in pred:
+        return pred["lib25519_one_core"] * cores, f"signatures/s: lib25519 anchor x {cores} cores"
+    return float("nan"), ""
+
+
+def hot_path_table(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per hot path and device folder: the best backend end to end at the sweep's largest batch, its speedup end
+    to end and kernel-only (labelled), the measured crossover beside the break-even formula's (REFERENCES.md
+    section 2: fixed cost from the smallest batch, rates from the largest, the bus from the measured h2d), its
+    share of the relevant physical limit, its energy per item with the method, and the hot path's anchor."""
+    from . import models
+    from .registry import hot_path as get
+
+    out = []
+    for hot_path, (operation, workload, unit) in HOT_PATHS.items():
+        sel = _sweep_rows(rows, operation, workload)
+        try:
+            pred = get(operation).prediction()
+        except ValueError:
+            continue
+        for tag, dev in sel.groupby("device_tag"):
+            e2e = dev[dev.phase == "end_to_end"]
+            base = e2e[e2e.backend == BASELINE]
+            if base.empty:
+                continue
+            big, small = base.batch_size.max(), e2e.batch_size.min()
+            at_big = e2e[e2e.batch_size == big].set_index("backend")
+            lib_rate = float(base[base.batch_size == big].items_per_s.median())
+            others = at_big.drop(index=[BASELINE, "reference"], errors="ignore")
+            if others.empty:
+                continue
+            best = others.items_per_s.idxmax()
+            row = others.loc[best]
+            rate = float(row.items_per_s)
+            kernel = dev[(dev.phase == "kernel") & (dev.backend == best) & (dev.batch_size == big)]
+            first = e2e[(e2e.backend == best) & (e2e.batch_size == small)]
+            t0 = max(float(first.time_s_median.median()) - small / rate, 0.0) if not first.empty else float("nan")
+            h2d = dev[(dev.phase == "h2d") & (dev.backend == best) & (dev.batch_size == big)]
+            bus = float(big * row.bytes_per_item / h2d.time_s_median.median()) if not h2d.empty else float("inf")
+            predicted = models.break_even_batch(t0, lib_rate, rate, float(row.bytes_per_item), 0.0, bus) \
+                if t0 == t0 and rate > 0 else float("nan")
+            measured = crossover(dev, best, "end_to_end")
+            cores = int(re_cores(str(row.device)))
+            limit, what = _limit(hot_path, rows[rows.device_tag == tag], pred, max(cores, 1))
+            value = float(row.bytes_per_s) if what.startswith("B/s") else rate
+            out.append({
+                "hot path": hot_path, "device folder": tag, "best backend": f"{best} ({row.device})",
+                "speedup end to end": f"{rate / lib_rate:.2f}x",
+                "speedup kernel-only": f"{float(kernel.items_per_s.median()) / lib_rate:.2f}x" if not kernel.empty
+                else "n/a",
+                "crossover measured": "never" if measured is None else f"{int(measured):,}",
+                "crossover by the formula": "never" if predicted == float("inf") else
+                ("n/a" if predicted != predicted else f"{max(predicted, 1):,.0f}"),
+                "share of the limit": f"{value / limit:.0%} of {fmt_number(limit)} {what}" if limit == limit else "n/a",
+                "energy per item": f"{fmt_number(row.energy_j_per_item)}J ({row.energy_method})"
+                if row.energy_j_per_item == row.energy_j_per_item else "n/a"})
+    return pd.DataFrame(out)
+
+
+def hot_path_table_by_column(rows: pd.DataFrame) -> pd.DataFrame:
+    """hot_path_table with one column per hot path (and device folder, where there are several): it fits a page."""
+    table = hot_path_table(rows)
+    if table.empty:
+        return table
+    several = table["device folder"].nunique() > 1
+    table.index = [f"{h} ({d})" if several else h for h, d in zip(table["hot path"], table["device folder"])]
+    return table.drop(columns=["hot path"] + ([] if several else ["device folder"])).T.rename_axis("")
+
+
+def re_cores(device: str) -> int:
+    """Cores a `device` label names ("CPU, 2 cores" -> 2); 0 for a GPU or an OpenCL device label."""
+    import re
+
+    match = re.search(r"(\d+) core", device)
+    return int(match.group(1)) if match else 0

@@ -59,3 +59,13 @@ def test_emulated_verdict_is_withheld_outside_the_validation_bounds():
     verdict = summary.nvm_verdict(rows, validation)
     assert verdict.verdict == "not concluded" and verdict.basis == "emulated"
     assert summary.nvm_verdict(rows, validation.iloc[[0, 2]]).verdict == "helps"
+
+
+def test_hot_path_table_names_the_best_backend_and_both_crossovers():
+    rows = _rows(4.0).assign(bytes_per_s=lambda f: f.items_per_s * 64, energy_j_per_item=1e-6,
+                             energy_method="modeled")
+    table = summary.hot_path_table(rows)
+    row = table[table["hot path"] == "hashing"].iloc[0]
+    assert row["best backend"].startswith("numba_cpu") and row["crossover measured"] == "256"
+    assert row["crossover by the formula"] not in ("n/a", "never") and "modeled" in row["energy per item"]
+    assert row["speedup end to end"].endswith("x") and "SHA-NI" in row["share of the limit"]
