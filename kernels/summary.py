@@ -32,9 +32,11 @@ HELPS, NEUTRAL = 1.1, 0.9  # a ratio above 1.1 helps, below 0.9 does not; betwee
 
 
 def result_folders(root: str | Path = RESULTS) -> list[Path]:
-    """Every results/<device-tag>/ folder that holds measured tables."""
+    """Every results/<device-tag>/ folder that holds measured tables (not the `.previous` or `.failed` folders
+    a run sets aside: a device tag has no dot)."""
     root = Path(root)
-    return sorted(p for p in root.iterdir() if p.is_dir() and any(p.glob("*.csv"))) if root.exists() else []
+    return sorted(p for p in root.iterdir() if p.is_dir() and "." not in p.name and any(p.glob("*.csv"))) \
+        if root.exists() else []
 
 
 def load_rows(root: str | Path = RESULTS) -> pd.DataFrame:

@@ -69,3 +69,10 @@ def test_hot_path_table_names_the_best_backend_and_both_crossovers():
     assert row["best backend"].startswith("numba_cpu") and row["crossover measured"] == "256"
     assert row["crossover by the formula"] not in ("n/a", "never") and "modeled" in row["energy per item"]
     assert row["speedup end to end"].endswith("x") and "SHA-NI" in row["share of the limit"]
+
+
+def test_folders_set_aside_by_a_run_are_not_read(tmp_path):
+    for name in ("cpu-x", "cpu-x.previous", "cpu-x.failed"):
+        (tmp_path / name).mkdir()
+        _rows(2.0).to_csv(tmp_path / name / "sha256.csv", index=False)
+    assert [p.name for p in summary.result_folders(tmp_path)] == ["cpu-x"]
