@@ -120,7 +120,11 @@ class EcdsaHotPath(HotPath):
         sets = {f"valid (low and high s), bit flips, r or s out of range, bad keys ({len(kinds)} kinds)":
                 (keys, msgs, sigs, valid)}
         for encoding, label in WYCHEPROOF_SETS:
-            w = wycheproof(curve, encoding)
+            try:
+                w = wycheproof(curve, encoding)
+            except FileNotFoundError as e:  # the shared folder did not come with this clone: said, not hidden
+                sets[label] = e
+                continue
             sets[label] = (w["keys"], w["messages"], w["signatures"], w["valid"])
         return sets
 
@@ -132,7 +136,12 @@ class EcdsaHotPath(HotPath):
         rows = []
         for backend in BACKENDS if backends is None else backends:
             for curve in CURVES:
-                for name, (k, m, s, want) in self.check_sets(curve).items():
+                for name, item in self.check_sets(curve).items():
+                    if isinstance(item, FileNotFoundError):
+                        rows.append({"backend": backend, "curve": curve, "check": name, "items": 0,
+                                     "result": f"not run: {item}"})
+                        continue
+                    k, m, s, want = item
                     count = _limit(backend) or len(k)
                     try:
                         got = ecdsa_verify_batch(curve, k[:count], m[:count], s[:count], backend=backend)
@@ -177,7 +186,10 @@ class EcdsaHotPath(HotPath):
         IC's). Per backend: how many of its signatures Wycheproof accepts there, how many the backend accepts,
         and whether every difference is a high-s signature that is valid once s is replaced by n - s
         (checked against the file's own verdicts, AssertionError otherwise)."""
-        w = wycheproof("secp256k1", "bitcoin")
+        try:
+            w = wycheproof("secp256k1", "bitcoin")
+        except FileNotFoundError as e:
+            return pd.DataFrame([{"backend": "", "result": f"not run: {e}"}])
         n = CURVES["secp256k1"].n
         high = np.array([n // 2 < int.from_bytes(s[32:], "big") < n for s in w["signatures"]])
         low_sigs = [s[:32] + (n - int.from_bytes(s[32:], "big")).to_bytes(32, "big") if h else s
