@@ -123,3 +123,9 @@ def test_hot_path_webauthn_check_agrees_and_catches_a_wrong_backend(monkeypatch)
     monkeypatch.setattr(wa, "ecdsa_verify_batch", lambda curve, k, m, s, backend: np.ones(len(k), dtype=bool))
     with pytest.raises(AssertionError, match="wrong verdicts"):
         HOT_PATH.webauthn_check(["numba_cpu"])
+
+
+def test_a_map_as_a_map_key_is_malformed_not_a_crash():
+    # {{}: 1}: a map (0xa1) whose key is an empty map (0xa0), found by the bit-flip fuzzing above
+    with pytest.raises(ValueError, match="map key"):
+        wa.cbor_decode(bytes([0xA1, 0xA0, 0x01]))

@@ -89,7 +89,7 @@ def cbor_decode(data: bytes):
             out = {}
             for _ in range(value):
                 key, pos = item(pos, depth + 1)
-                if isinstance(key, tuple) or key in out:
+                if not isinstance(key, (int, str, bytes)) or key in out:  # a map or tag as a key: malformed
                     raise ValueError("bad or duplicate map key")
                 out[key], pos = item(pos, depth + 1)
             return out, pos
