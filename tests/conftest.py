@@ -7,6 +7,13 @@ os.environ.setdefault("NUMBA_ENABLE_CUDASIM", "1")
 import shutil  # noqa: E402
 
 import pytest  # noqa: E402
+from hypothesis import settings  # noqa: E402
+
+# Hypothesis: the suite's fuzzing is derandomized by default, so CI sees the same examples on every run (a
+# failure is a bug that reproduces, never the luck of a draw); HYPOTHESIS_PROFILE=explore draws fresh examples.
+settings.register_profile("suite", derandomize=True)
+settings.register_profile("explore", derandomize=False, max_examples=500)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
 
 from kernels import BACKENDS, backends_for  # noqa: E402
 
