@@ -69,6 +69,41 @@ def crossover(frame: pd.DataFrame, backend: str, phase: str, baseline: str = BAS
     return float(rows.batch_size.iloc[first])
 
 
+def rate_at(rows: pd.DataFrame, backend: str, phase: str) -> float | None:
+    """items_per_s of a backend's phase among `rows` (one batch size), or None when it did not run."""
+    row = rows[(rows.backend == backend) & (rows.phase == phase)]
+    return None if row.empty else float(row.items_per_s.iloc[0])
+
+
+def backend_lines(frame: pd.DataFrame, biggest: int, baseline: str, unit: str, host_work: str,
+                  indent: str = "") -> list[str]:
+    """Findings lines, one per packed-input backend at batch `biggest`: its kernel and end-to-end rates with the
+    speedup over `baseline` (the library), the batch from which it wins end to end, and the host work's
+    (`pack` phase) share of end to end."""
+    from .registry import packed_input
+
+    rows = with_speedup(frame)
+    at_big = rows[rows.batch_size == biggest]
+    lines = []
+    for backend in (b for b in BACKENDS if packed_input(b)):
+        sel = at_big[at_big.backend == backend]
+        if sel.empty:
+            continue
+        parts = [f"{phase.replace('_', '-')} {fmt_rate(r.items_per_s.iloc[0], f' {unit}/s')} "
+                 f"({r.speedup.iloc[0]:.2f}x {baseline})"
+                 for phase in ("kernel", "end_to_end") if not (r := sel[sel.phase == phase]).empty]
+        wins = crossover(frame, backend, "end_to_end")
+        verdict = (f"it beats {baseline} end to end from {int(wins):,} {unit}s" if wins is not None
+                   else f"end to end it does not beat {baseline} within the sweep")
+        lines.append(f"{indent}- `{backend}` ({sel.device.iloc[0]}) at {biggest:,}: " + ", ".join(parts)
+                     + f"; {verdict}.")
+        pack, e2e = sel[sel.phase == "pack"], sel[sel.phase == "end_to_end"]
+        if not pack.empty and not e2e.empty:
+            lines.append(f"{indent}  {host_work}: {fmt_time(pack.time_s_median.iloc[0])}, "
+                         f"{pack.time_s_median.iloc[0] / e2e.time_s_median.iloc[0]:.0%} of end to end.")
+    return lines
+
+
 def crossover_table(frame: pd.DataFrame, phases=("kernel", "end_to_end")) -> pd.DataFrame:
     """Per backend and phase: where it starts to win, and its best speedup over the baseline."""
     rows = with_speedup(frame)

@@ -111,6 +111,18 @@ def unpack(packed: Packed) -> list[bytes]:
     return list(map(raw.__getitem__, map(slice, bounds[:-1], bounds[1:])))
 
 
+def check_signed_batch(public_keys: Sequence, messages: Sequence, signatures: Sequence) -> tuple[list, list, list]:
+    """A signature batch's three sequences as lists of bytes (every signature scheme takes them so): TypeError
+    for a non-bytes-like item, ValueError for unequal lengths."""
+    keys = [k if type(k) is bytes else as_bytes(k) for k in check_messages(public_keys, "public_keys")]
+    msgs = [m if type(m) is bytes else as_bytes(m) for m in check_messages(messages, "messages")]
+    sigs = [s if type(s) is bytes else as_bytes(s) for s in check_messages(signatures, "signatures")]
+    if not len(keys) == len(msgs) == len(sigs):
+        raise ValueError(f"public_keys, messages and signatures must have the same length, got "
+                         f"{len(keys)}, {len(msgs)} and {len(sigs)}")
+    return keys, msgs, sigs
+
+
 def as_bytes(message) -> bytes:
     """Bytes of any bytes-like message (bytearray, memoryview with any strides, uint8 array)."""
     if isinstance(message, np.ndarray):

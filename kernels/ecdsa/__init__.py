@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..hotpath import lazy_hot_path
-from ..packing import as_bytes, check_messages
+from ..packing import check_signed_batch as check_batch
 from ..registry import backend_module, check_backend, packed_input
 from .curves import CURVES, check_curve
 from .prepare import Prepared, prepare
@@ -21,17 +21,6 @@ from .prepare import Prepared, prepare
 __all__ = ["ecdsa_verify_batch", "ecdsa_verify_prepared", "prepare", "Prepared", "check_batch", "CURVES"]
 
 OPERATION = "ecdsa_verify"
-
-
-def check_batch(public_keys: Sequence, messages: Sequence, signatures: Sequence) -> tuple[list, list, list]:
-    """The three sequences as lists of bytes; TypeError for non-bytes-like items, ValueError for unequal lengths."""
-    keys = [k if type(k) is bytes else as_bytes(k) for k in check_messages(public_keys, "public_keys")]
-    msgs = [m if type(m) is bytes else as_bytes(m) for m in check_messages(messages, "messages")]
-    sigs = [s if type(s) is bytes else as_bytes(s) for s in check_messages(signatures, "signatures")]
-    if not len(keys) == len(msgs) == len(sigs):
-        raise ValueError(f"public_keys, messages and signatures must have the same length, got "
-                         f"{len(keys)}, {len(msgs)} and {len(sigs)}")
-    return keys, msgs, sigs
 
 
 def ecdsa_verify_batch(curve: str, public_keys: Sequence, messages: Sequence, signatures: Sequence, *,

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..analysis import BASELINE, crossover, fmt_rate, fmt_time, with_speedup
-from ..registry import BACKENDS, packed_input
+from ..analysis import BASELINE, backend_lines, fmt_rate, rate_at, with_speedup
 from .hot_path import LIBRARY_NAMES
 
 
@@ -31,11 +30,6 @@ def prediction_markdown(pred: dict) -> str:
     return "\n".join(lines)
 
 
-def _rate(rows: pd.DataFrame, backend: str, phase: str) -> float | None:
-    row = rows[(rows.backend == backend) & (rows.phase == phase)]
-    return None if row.empty else float(row.items_per_s.iloc[0])
-
-
 def sweep_markdown(frame: pd.DataFrame, pred: dict) -> str:
     """Findings of the batch-size sweep, one paragraph per curve, set against the prediction."""
     where = f", {frame.device_tag.iloc[0]}" if "device_tag" in frame else ""
@@ -45,24 +39,11 @@ def sweep_markdown(frame: pd.DataFrame, pred: dict) -> str:
         scored = with_speedup(rows)
         biggest = int(scored[scored.backend == BASELINE].batch_size.max())
         at_big = scored[scored.batch_size == biggest]
-        base = _rate(at_big, BASELINE, "end_to_end")
+        base = rate_at(at_big, BASELINE, "end_to_end")
         if base:
             lines.append(f"- **{curve}**: {LIBRARY_NAMES[curve]}, one call per signature, verifies "
                          f"{fmt_rate(base, ' sig/s')} at {biggest:,} signatures; the model's one-core estimate is "
                          f"{fmt_rate(pred['curves'][curve]['one_core'], ' sig/s')}.")
-        for backend in (b for b in BACKENDS if packed_input(b)):
-            sel = at_big[at_big.backend == backend]
-            if sel.empty:
-                continue
-            parts = [f"{phase.replace('_', '-')} {fmt_rate(r.items_per_s.iloc[0], ' sig/s')} "
-                     f"({r.speedup.iloc[0]:.2f}x the library)"
-                     for phase in ("kernel", "end_to_end") if not (r := sel[sel.phase == phase]).empty]
-            wins = crossover(rows, backend, "end_to_end")
-            verdict = (f"it beats the library end to end from {int(wins):,} signatures" if wins is not None
-                       else "end to end it does not beat the library within the sweep")
-            lines.append(f"  - `{backend}` ({sel.device.iloc[0]}): " + ", ".join(parts) + f"; {verdict}.")
-            pack, e2e = sel[sel.phase == "pack"], sel[sel.phase == "end_to_end"]
-            if not pack.empty and not e2e.empty:
-                lines.append(f"    Host work (key parsing, SHA-256, limbs): {fmt_time(pack.time_s_median.iloc[0])}, "
-                             f"{pack.time_s_median.iloc[0] / e2e.time_s_median.iloc[0]:.0%} of end to end.")
+        lines += backend_lines(rows, biggest, "the library", "sig", "Host work (key parsing, SHA-256, limbs)",
+                               indent="  ")
     return "\n".join(lines)

@@ -11,6 +11,7 @@ import pandas as pd
 
 from .. import devices
 from ..hotpath import HotPath, Sweep, Workload, check_profile
+from ..measure.peer import openssl_peer
 from ..measure.bench import Case, unavailable
 from ..registry import BACKENDS, BackendUnavailable, backend_module, packed_input, staged
 from ..targets import Candidate, TargetResult, run_target
@@ -39,19 +40,6 @@ LIBRARY_NAMES = {"p256": "cryptography (OpenSSL)", "secp256k1": "coincurve (libs
 def target_name(curve: str) -> str:
     return f"{OPERATION}_{curve}"
 
-
-def openssl_speed_peer(profile: str) -> tuple[str, float] | None:
-    """(label, verifications per second) of `openssl speed -multi <cores> ecdsap256` run now, or None (with the
-    reason printed) when openssl cannot run here."""
-    from ..measure.peer import openssl_speed
-
-    cores = os.cpu_count() or 1
-    try:
-        rate = openssl_speed("ecdsa_p256_verify", cores, PEER_SECONDS[profile])
-    except BackendUnavailable as e:
-        print(f"peer openssl speed not run: {e}")
-        return None
-    return f"openssl speed -multi {cores} ecdsap256 ({rate.version})", rate.items_per_s
 
 
 def _bytes_per_item(keys: Sequence[bytes], messages: Sequence[bytes], count: int) -> float:
@@ -249,7 +237,7 @@ class EcdsaHotPath(HotPath):
                           candidates, lambda out: np.array_equal(np.asarray(out, dtype=bool), np.ones(count, bool)),
                           count, "signatures", TARGET_GOAL, min_seconds=TARGET_SECONDS[profile],
                           min_rounds=TARGET_ROUNDS[profile],
-                          peer=openssl_speed_peer(profile) if curve == "p256" else None)
+                          peer=openssl_peer("ecdsa_p256_verify", PEER_SECONDS[profile]) if curve == "p256" else None)
 
     def prediction(self, cores: int | None = None) -> dict:
         """Field multiplications, products and bytes per signature, and the expected rates (prediction.py)."""

@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..hotpath import HotPath, Sweep, Workload, check_profile
 from ..measure.bench import Case, require_timeable
-from ..measure.peer import openssl_speed, openssl_version
+from ..measure.peer import openssl_peer, openssl_speed, openssl_version
 from ..measure.timing import interleaved_timings
 from ..packing import Packed, pack, pack_rows
 from ..registry import BACKENDS, BackendUnavailable, backend_module, packed_input, staged
@@ -295,7 +295,7 @@ class HashingHotPath(HotPath):
                             (TARGET_BASELINE, lambda: [hashlib.sha256(m).digest() for m in msgs]), candidates,
                             lambda out: np.array_equal(out, expected), items=len(msgs), unit="messages",
                             goal_ratio=GOALS["sha256_rows"], min_seconds=TARGET_SECONDS[profile])
-        peer = _peer_rate(profile)
+        peer = openssl_peer("sha256", PEER_SECONDS[profile], MESSAGE_BYTES)
         if peer is not None:
             result.peer, result.peer_items_per_s = peer
         return result
@@ -401,16 +401,6 @@ def _target_messages(profile: str) -> tuple[list[bytes], np.ndarray]:
     """The targets' messages (2^18 of 64 bytes; 2^12 in the smoke profile) and hashlib's digests of them."""
     msgs = wl.random_messages(TARGET_MESSAGES[profile], MESSAGE_BYTES)
     return msgs, _digests(msgs, "hashlib")
-
-
-def _peer_rate(profile: str) -> tuple[str, float] | None:
-    """(label with provenance, messages/s) of `openssl speed -multi <cores>` at the target's message size, or None
-    where openssl is missing."""
-    try:
-        peer = openssl_speed("sha256", os.cpu_count() or 1, PEER_SECONDS[profile], MESSAGE_BYTES)
-    except BackendUnavailable:
-        return None
-    return f"{peer.command} ({peer.version})", peer.items_per_s
 
 
 def _levels_only(tree: hashtree.Tree, backend: str):

@@ -162,9 +162,13 @@ class NvmlMeter(Meter):
             self.gpu_name = _text(nvml.nvmlDeviceGetName(self.handle))
         except nvml.NVMLError as e:
             raise MeterUnavailable(f"no NVML: {e}") from None
+        self.probe()
+
+    def probe(self) -> None:
+        """MeterUnavailable unless this GPU gives what `read` needs: the total-energy counter."""
         try:
-            nvml.nvmlDeviceGetTotalEnergyConsumption(self.handle)
-        except nvml.NVMLError as e:
+            self.nvml.nvmlDeviceGetTotalEnergyConsumption(self.handle)
+        except self.nvml.NVMLError as e:
             raise MeterUnavailable(f"NVML on {self.gpu_name}: no total-energy counter ({e}; Volta and newer "
                                    "have one)") from None
 
@@ -187,20 +191,12 @@ class NvmlPowerMeter(NvmlMeter):
     name = "NVML power readings (integrated)"
     SAMPLE_SECONDS = 0.02
 
-    def __init__(self, index: int = 0, nvml=None):
-        if nvml is None:
-            try:
-                import pynvml as nvml
-            except ImportError:
-                raise MeterUnavailable("no NVML: the nvidia-ml-py package is not installed") from None
-        self.nvml = nvml
+    def probe(self) -> None:
+        """MeterUnavailable unless this GPU reports its power draw."""
         try:
-            nvml.nvmlInit()
-            self.handle = nvml.nvmlDeviceGetHandleByIndex(index)
-            self.gpu_name = _text(nvml.nvmlDeviceGetName(self.handle))
-            nvml.nvmlDeviceGetPowerUsage(self.handle)
-        except nvml.NVMLError as e:
-            raise MeterUnavailable(f"no NVML power readings: {e}") from None
+            self.power_w()
+        except self.nvml.NVMLError as e:
+            raise MeterUnavailable(f"no NVML power readings on {self.gpu_name}: {e}") from None
 
     def power_w(self) -> float:
         return self.nvml.nvmlDeviceGetPowerUsage(self.handle) / 1e3  # mW -> W

@@ -6,6 +6,7 @@ and `+F4:<i>:<bits>:<sign/s>:<verify/s>` for ECDSA. Lines that start `Got:` are 
 """
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -69,3 +70,16 @@ def openssl_speed(algorithm: str, processes: int, seconds: int = 1, message_byte
     except (OSError, subprocess.SubprocessError, ValueError, IndexError) as e:
         raise BackendUnavailable(f"openssl speed {name}: {e}") from e
     return PeerRate("openssl speed", version, " ".join(command), rate, processes)
+
+
+def openssl_peer(algorithm: str, seconds: int, message_bytes: int | None = None) -> tuple[str, float] | None:
+    """A target's `peer=`: (label with the version, items per second) of `openssl speed -multi <all cores>` run
+    now, or None (the reason printed) where openssl cannot run here."""
+    cores = os.cpu_count() or 1
+    try:
+        rate = openssl_speed(algorithm, cores, seconds, message_bytes)
+    except BackendUnavailable as e:
+        print(f"peer openssl speed not run: {e}")
+        return None
+    size = f" -bytes {message_bytes}" if message_bytes is not None else ""
+    return f"openssl speed -multi {cores}{size} {ALGORITHMS[algorithm][0]} ({rate.version})", rate.items_per_s

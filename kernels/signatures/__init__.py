@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..packing import as_bytes, check_messages
+from ..packing import check_signed_batch as check_batch
 from ..registry import BackendUnavailable, backend_module, check_backend, packed_input
 from .prepare import Prepared, prepare
 from ..ecdsa import ecdsa_verify_batch  # the ECDSA hot path (kernels.ecdsa), also reachable here (DESIGN.md API)
@@ -33,17 +33,6 @@ def check_rules(rules: str) -> str:
     if not isinstance(rules, str) or rules not in RULES:
         raise ValueError(f"unknown rules {rules!r}; choose one of {', '.join(RULES)}")
     return rules
-
-
-def check_batch(public_keys: Sequence, messages: Sequence, signatures: Sequence) -> tuple[list, list, list]:
-    """The three sequences as lists of bytes; TypeError for non-bytes-like items, ValueError for unequal lengths."""
-    keys = [k if type(k) is bytes else as_bytes(k) for k in check_messages(public_keys, "public_keys")]
-    msgs = [m if type(m) is bytes else as_bytes(m) for m in check_messages(messages, "messages")]
-    sigs = [s if type(s) is bytes else as_bytes(s) for s in check_messages(signatures, "signatures")]
-    if not len(keys) == len(msgs) == len(sigs):
-        raise ValueError(f"public_keys, messages and signatures must have the same length, got "
-                         f"{len(keys)}, {len(msgs)} and {len(sigs)}")
-    return keys, msgs, sigs
 
 
 def check_method(method: str, rules: str) -> str:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..analysis import BASELINE, crossover, fmt_rate, fmt_time, with_speedup
-from ..registry import BACKENDS, packed_input
+from ..analysis import BASELINE, backend_lines, crossover, fmt_rate, rate_at, with_speedup
 
 PEER = "openssl"
 
@@ -27,11 +26,6 @@ def prediction_markdown(pred: dict) -> str:
     ])
 
 
-def _rate(rows: pd.DataFrame, backend: str, phase: str) -> float | None:
-    row = rows[(rows.backend == backend) & (rows.phase == phase)]
-    return None if row.empty else float(row.items_per_s.iloc[0])
-
-
 def sweep_markdown(frame: pd.DataFrame, pred: dict) -> str:
     """Findings of the batch-size sweep, set against the prediction."""
     rows = with_speedup(frame)
@@ -39,28 +33,14 @@ def sweep_markdown(frame: pd.DataFrame, pred: dict) -> str:
     at_big = rows[rows.batch_size == biggest]
     where = f", {frame.device_tag.iloc[0]}" if "device_tag" in frame else ""
     lines = [f"**Findings (measured, this run{where}).**", ""]
-    base = _rate(at_big, BASELINE, "end_to_end")
+    base = rate_at(at_big, BASELINE, "end_to_end")
     if base:
-        peer = _rate(at_big, PEER, "end_to_end")
+        peer = rate_at(at_big, PEER, "end_to_end")
         lines.append(f"- libsodium (PyNaCl, one call per signature) verifies {fmt_rate(base, ' sig/s')} at "
                      f"{biggest:,} signatures" + (f"; OpenSSL through `cryptography` {fmt_rate(peer, ' sig/s')} "
                                                   f"({peer / base:.2f}x)" if peer else "") +
                      f". That is {base / pred['lib25519_one_core']:.0%} of the lib25519 per-core anchor.")
-    for backend in (b for b in BACKENDS if packed_input(b)):
-        sel = at_big[at_big.backend == backend]
-        if sel.empty:
-            continue
-        parts = [f"{phase.replace('_', '-')} {fmt_rate(r.items_per_s.iloc[0], ' sig/s')} "
-                 f"({r.speedup.iloc[0]:.2f}x libsodium)"
-                 for phase in ("kernel", "end_to_end") if not (r := sel[sel.phase == phase]).empty]
-        wins = crossover(frame, backend, "end_to_end")
-        verdict = (f"it beats libsodium end to end from {int(wins):,} signatures" if wins is not None
-                   else "end to end it does not beat libsodium within the sweep")
-        lines.append(f"- `{backend}` ({sel.device.iloc[0]}) at {biggest:,}: " + ", ".join(parts) + f"; {verdict}.")
-        pack, e2e = sel[sel.phase == "pack"], sel[sel.phase == "end_to_end"]
-        if not pack.empty and not e2e.empty:
-            lines.append(f"  Host SHA-512 and packing: {fmt_time(pack.time_s_median.iloc[0])}, "
-                         f"{pack.time_s_median.iloc[0] / e2e.time_s_median.iloc[0]:.0%} of end to end.")
+    lines += backend_lines(frame, biggest, "libsodium", "sig", "Host SHA-512 and packing")
     gpu = at_big[(at_big.backend == "cupy") & (at_big.phase == "kernel")]
     if not gpu.empty:
         wins = crossover(frame, "cupy", "end_to_end")

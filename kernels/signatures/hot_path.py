@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 
 from ..hotpath import HotPath, Sweep, Workload, check_profile
-from ..measure.bench import Case, unavailable
+from ..measure.peer import openssl_peer
+from ..measure.bench import Case, require_timeable
 from ..registry import BACKENDS, BackendUnavailable, backend_module, packed_input, staged
 from ..targets import Candidate, TargetResult, run_target
 from . import RULES, check_batch, ed25519_verify_batch, prepare
@@ -35,19 +36,6 @@ ZIP215_BATCH_GOAL = 6.0  # issue 13: rules="zip215" with batch verification, >= 
 ZIP215_BATCH_TARGET = "ed25519_verify_zip215_batch"
 PEER_SECONDS = {"smoke": 1, "quick": 2, "full": 3}  # `openssl speed -seconds` for the targets' peer
 
-
-def openssl_speed_peer(profile: str) -> tuple[str, float] | None:
-    """(label, verifications per second) of `openssl speed -multi <cores> ed25519` run now, or None (with the
-    reason printed) when openssl cannot run here."""
-    from ..measure.peer import openssl_speed
-
-    cores = os.cpu_count() or 1
-    try:
-        rate = openssl_speed("ed25519_verify", cores, PEER_SECONDS[profile])
-    except BackendUnavailable as e:
-        print(f"peer openssl speed not run: {e}")
-        return None
-    return f"openssl speed -multi {cores} ed25519 ({rate.version})", rate.items_per_s
 
 
 def openssl_verify_loop(keys: Sequence[bytes], msgs: Sequence[bytes], sigs: Sequence[bytes]) -> int:
@@ -77,9 +65,7 @@ def batch_case(operation: str, backend: str, workload: Workload, batch_size: int
     if backend == PEER:
         return Case.of(operation, PEER, workload, batch_size, nbytes,
                        phases={"end_to_end": lambda: openssl_verify_loop(keys, msgs, sigs)})
-    missing = unavailable(operation, backend)
-    if missing:
-        raise missing
+    require_timeable(operation, backend)
     if backend == "reference" and batch_size > REFERENCE_MAX_BATCH:
         raise BackendUnavailable(f"{operation} on reference: skipped above {REFERENCE_MAX_BATCH} signatures "
                                  "(pure Python, milliseconds each)")
@@ -87,15 +73,22 @@ def batch_case(operation: str, backend: str, workload: Workload, batch_size: int
     threads = 1 if backend == "numba_cpu" and batch_size < module.SERIAL_BELOW else None
     case = Case.of(operation, backend, workload, batch_size, nbytes, threads=threads)
     if packed_input(backend):
-        checked = check_batch(keys, msgs, sigs)
-        prepared = prepare(*checked)
-        case.phases["pack"] = lambda: prepare(*checked)
-        if staged(backend):
-            case.add_staged(module.Staged(prepared))
-        else:
-            case.phases["kernel"] = lambda: module.verify_prepared(prepared)
+        _add_prepared_phases(case, keys, msgs, sigs, module.verify_prepared,
+                             module.Staged if staged(backend) else None)
     case.phases["end_to_end"] = lambda: ed25519_verify_batch(keys, msgs, sigs, backend=backend)
     return case
+
+
+def _add_prepared_phases(case: Case, keys, msgs, sigs, kernel, staged_factory) -> None:
+    """`pack` (host SHA-512 and fixed-size arrays), then the kernel on the prepared batch: through the device's
+    Staged object (`staged_factory(prepared)`: h2d, kernel, d2h) or, without one, `kernel(prepared)`."""
+    checked = check_batch(keys, msgs, sigs)
+    prepared = prepare(*checked)
+    case.phases["pack"] = lambda: prepare(*checked)
+    if staged_factory is not None:
+        case.add_staged(staged_factory(prepared))
+    else:
+        case.phases["kernel"] = lambda: kernel(prepared)
 
 
 def batch_sweep(name: str, sizes: Sequence[int], message_bytes: int, backends: Sequence[str]) -> Sweep:
@@ -110,9 +103,7 @@ def zip215_case(operation: str, backend: str, workload: Workload, batch_size: in
     `method`): pack (host SHA-512), kernel (data prepared) and end_to_end."""
     keys, msgs, sigs = data
     method = workload.params["method"]
-    missing = unavailable(operation, backend)
-    if missing:
-        raise missing
+    require_timeable(operation, backend)
     if backend == "reference" and batch_size > REFERENCE_MAX_BATCH:
         raise BackendUnavailable(f"{operation} on reference: skipped above {REFERENCE_MAX_BATCH} signatures "
                                  "(pure Python, milliseconds each)")
@@ -120,14 +111,9 @@ def zip215_case(operation: str, backend: str, workload: Workload, batch_size: in
     module = backend_module(operation, backend)
     case = Case.of(operation, backend, workload, batch_size, _bytes_per_item(msgs, batch_size))
     if packed_input(backend):
-        checked = check_batch(keys, msgs, sigs)
-        prepared = prepare(*checked)
-        case.phases["pack"] = lambda: prepare(*checked)
         kernel = module.verify_prepared_batch if method == "batch" else lambda p: module.verify_prepared(p, "zip215")
-        if staged(backend) and method == "single":
-            case.add_staged(module.Staged(prepared, "zip215"))
-        else:
-            case.phases["kernel"] = lambda: kernel(prepared)
+        device = (lambda p: module.Staged(p, "zip215")) if staged(backend) and method == "single" else None
+        _add_prepared_phases(case, keys, msgs, sigs, kernel, device)
     case.phases["end_to_end"] = lambda: ed25519_verify_batch(keys, msgs, sigs, backend=backend, rules="zip215",
                                                              method=method)
     return case
@@ -137,9 +123,7 @@ def cache_case(operation: str, backend: str, workload: Workload, batch_size: int
     """One pass of the trace, with or without a fresh cache, under the workload's rules and method:
     `items_per_s` of the end_to_end row is the effective checks per second. The warm-up is the harness's,
     outside the timed region."""
-    missing = unavailable(operation, backend)
-    if missing:
-        raise missing
+    require_timeable(operation, backend)
     rules, method = workload.params["rules"], workload.params["method"]
     ed25519_verify_batch([], [], [], backend=backend, rules=rules, method=method)  # unavailable: raise here
     checks = sum(len(b["valid"]) for b in trace)
@@ -311,7 +295,7 @@ class SignaturesHotPath(HotPath):
                            lambda: [vk.verify(m, s) for vk, m, s in zip(vks, msgs, sigs)]),
                           candidates, lambda out: np.array_equal(np.asarray(out, dtype=bool), np.ones(count, bool)),
                           count, "signatures", goal, min_seconds=TARGET_SECONDS[profile],
-                          min_rounds=TARGET_ROUNDS[profile], peer=openssl_speed_peer(profile))
+                          min_rounds=TARGET_ROUNDS[profile], peer=openssl_peer("ed25519_verify", PEER_SECONDS[profile]))
 
     def prediction(self, cores: int | None = None) -> dict:
         """Field multiplications and bytes per signature, and the expected rates (kernels/signatures/prediction.py)."""
