@@ -222,6 +222,31 @@ def plot_speedup(frame: pd.DataFrame, title: str, path: str | Path | None = None
     return fig
 
 
+def dot_panel(ax, table: pd.DataFrame, xlabel: str, log: bool = True, colours: dict | None = None,
+              title: str | None = None, legend: bool = True) -> None:
+    """One panel of a dot plot: a row per index entry, a dot per column (series), offset so they do not hide each
+    other. Dots, not bars: a bar's length means nothing on a log axis, and dots compare across series at a glance."""
+    import matplotlib.pyplot as plt
+
+    rows, series = [str(i) for i in table.index], list(table.columns)
+    step = 0.7 / max(len(series), 1)
+    palette = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for k, name in enumerate(series):
+        pos = [i + (k - (len(series) - 1) / 2) * step for i in range(len(rows))]
+        ax.plot(table[name].to_numpy(dtype=float), pos, "o", ms=6, label=str(name),
+                color=(colours or {}).get(name, palette[k % len(palette)]))
+    ax.set_yticks(range(len(rows)), rows)
+    ax.set_ylim(len(rows) - 0.5, -0.5)
+    ax.set(xscale="log" if log else "linear", xlabel=xlabel)
+    if not log:
+        ax.set_xlim(0, 1.08 * float(np.nanmax(table.to_numpy(dtype=float))) or 1.0)
+    if title:
+        ax.set_title(title, fontsize=10)
+    ax.grid(True, axis="x", which="major", alpha=0.3)
+    if legend:
+        ax.legend(fontsize=8, loc="best")
+
+
 def plot_workloads(frame: pd.DataFrame, title: str, path: str | Path | None = None, y: str = "items_per_s",
                    ylabel: str = "items per second"):
     """Each workload's end-to-end rate per backend as a dot with its p25-p75 whisker, log scale (dots, not bars:
@@ -304,23 +329,71 @@ def backend_table() -> pd.DataFrame:
     return pd.DataFrame(records)
 
 
+LONG_TABLE_ROWS = 20  # a table with more body rows goes to the PDF's appendix (it stays in place in JupyterLab)
+WRAP_AT = 28  # characters: a wider cell wraps within its column in the PDF
+
+
+UNITS = {"s": "s", "ms": "ms", "us": "µs", "ns": "ns", "j": "J", "w": "W", "bytes": "B", "gbps": "Gbit/s",
+         "gib": "GiB", "mib": "MiB", "gb": "GB", "hz": "Hz"}
+
+
+def header_words(name: str) -> str:
+    """A snake_case column name in words with its unit: `per_round_s` -> `per round (s)`, `items_per_s` ->
+    `items/s`, `energy_j_per_round` -> `energy (J/round)`; a name that is already words is kept."""
+    if "_" not in name or " " in name:
+        return name
+    tokens = name.split("_")
+    at = next((i for i, t in enumerate(tokens) if i > 0 and t.lower() in UNITS), None)
+    if at is None:
+        return " ".join(tokens)
+    unit, before, after = UNITS[tokens[at].lower()], tokens[:at], tokens[at + 1:]
+    if before[-1] == "per" and len(before) > 1:  # items_per_s
+        return " ".join(before[:-1]) + "/" + unit + (" " + " ".join(after) if after else "")
+    if after[:1] == ["per"] and len(after) > 1:  # energy_j_per_round
+        return " ".join(before) + f" ({unit}/{' '.join(after[1:])})"
+    return " ".join(before + after) + f" ({unit})"
+
+
+def _cell(value) -> str:
+    """A table cell: floats and large integers in SI (fmt_number), the rest as text, missing as empty."""
+    if isinstance(value, (bool, np.bool_)) or value is None:
+        return "" if value is None else str(value)
+    if isinstance(value, (float, np.floating)):
+        return "" if np.isnan(value) else fmt_number(value)
+    if isinstance(value, (int, np.integer)):
+        return fmt_number(value) if abs(value) >= 100_000 else str(value)
+    return "" if pd.isna(value) is True else str(value)
+
+
+def _column_width(cells: list[str]) -> int:
+    """The width a column asks for: its longest cell up to WRAP_AT, never less than its longest unbreakable
+    word (so identifiers such as `ed25519_verify_zip215_batch` do not run into the next column)."""
+    longest_word = max((len(w) for c in cells for w in c.split()), default=0)
+    return max(3, longest_word, min(max((len(c) for c in cells), default=0), WRAP_AT))
+
+
 def markdown_table(frame: pd.DataFrame, index: bool = True) -> str:
-    """A pipe table (renders in JupyterLab and, through pandoc, in the PDF)."""
+    """A pipe table (renders in JupyterLab and, through pandoc, in the PDF). The separator's dashes are
+    proportional to each column's width: pandoc sizes the PDF's columns from them when a table is wide."""
     frame = frame.reset_index() if index else frame
-    cells = [[str(c) for c in frame.columns]] + [["" if pd.isna(v) else (fmt_number(v) if isinstance(v, float) else str(v))
-                                                   for v in row] for row in frame.itertuples(index=False)]
+    cells = [[header_words(str(c)) for c in frame.columns]] + [[_cell(v) for v in row]
+                                                             for row in frame.itertuples(index=False)]
     cells = [[c.replace("|", "\\|") for c in row] for row in cells]
-    lines = ["| " + " | ".join(cells[0]) + " |", "|" + "|".join("---" for _ in cells[0]) + "|"]
+    widths = [_column_width([row[i] for row in cells]) for i in range(len(cells[0]))]
+    lines = ["| " + " | ".join(cells[0]) + " |", "|" + "|".join("-" * w for w in widths) + "|"]
     lines += ["| " + " | ".join(row) + " |" for row in cells[1:]]
     return "\n".join(lines)
 
 
 def show(frame: pd.DataFrame, index: bool = True, caption: str | None = None) -> None:
-    """Display a table as Markdown, so it reads the same in JupyterLab and in the PDF."""
+    """Display a table as Markdown, so it reads the same in JupyterLab and in the PDF. A table longer than
+    LONG_TABLE_ROWS is marked for the appendix: the PDF (report.merged_notebook) moves it there and leaves a
+    pointer in its place."""
     from IPython.display import Markdown, display
 
     text = markdown_table(frame, index=index)
-    display(Markdown(f"{text}\n\n{caption}" if caption else text))
+    metadata = {"appendix": {"rows": len(frame), "caption": caption or ""}} if len(frame) > LONG_TABLE_ROWS else {}
+    display(Markdown(f"{text}\n\n{caption}" if caption else text), metadata=metadata)
 
 
 def environment_markdown(fp: dict) -> str:

@@ -292,18 +292,27 @@ def plot_energy(frame: pd.DataFrame, path: str | Path | None = None, operations:
     if not ops:
         return None
     cols = min(2, len(ops))
-    fig, axes = plt.subplots((len(ops) + cols - 1) // cols, cols, figsize=(7.5 * cols / 1.4, 3.6 * ((len(ops) + 1) // 2)),
-                             squeeze=False)
+    nrows = (len(ops) + cols - 1) // cols
+    fig, axes = plt.subplots(nrows, cols, figsize=(7.5, 2.9 * nrows), squeeze=False)
+    legend: dict = {}
     for ax, op in zip(axes.flat, ops):
         sel = rows[rows.operation == op]
         _lines(ax, sel.drop(columns=["workload"]).assign(workload=sel.series), "batch_size", "energy_j_per_item",
                band=False)
-        ax.set(xscale="log", yscale="log", xlabel="batch size (items)", ylabel="joules per item",
-               title=f"{op}: {sel.workload.iloc[0]}")
+        ax.set(xscale="log", yscale="log", xlabel="batch size (items)", ylabel="joules per item")
+        ax.set_title(f"{op}: {sel.workload.iloc[0]}", fontsize=9)
         ax.grid(True, which="major", alpha=0.3)
+        handles, labels = ax.get_legend_handles_labels()
+        legend.update(zip(labels, handles))
+        if ax.get_legend():
+            ax.get_legend().remove()
     for ax in list(axes.flat)[len(ops):]:
         ax.set_visible(False)
-    fig.tight_layout()
+    # one legend for every panel, below them: per-panel legends are unreadable at page width
+    fig.legend(legend.values(), legend.keys(), loc="lower center", ncol=3, fontsize=8, frameon=False)
+    legend_in = 0.22 * ((len(legend) + 2) // 3) + 0.15  # inches the legend needs below the panels
+    fig.set_size_inches(7.5, 2.9 * nrows + legend_in)
+    fig.tight_layout(rect=(0, legend_in / (2.9 * nrows + legend_in), 1, 1))
     save_figure(fig, path)
     return fig
 

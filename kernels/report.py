@@ -4,6 +4,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -129,9 +130,30 @@ def scrub_local_paths(path: Path) -> None:
     path.write_text(text)
 
 
+LIST_ITEM = re.compile(r"^\s{0,3}([-*+]|\d+[.)])\s")
+
+
+def pandoc_markdown(text: str) -> str:
+    """Markdown as pandoc (the PDF) reads it the way JupyterLab does: a list right after a paragraph line gets
+    the blank line pandoc needs, or it runs into the paragraph. Code blocks are left alone."""
+    out: list[str] = []
+    fenced = False
+    for line in text.split("\n"):
+        if line.lstrip().startswith("```"):
+            fenced = not fenced
+        elif (not fenced and LIST_ITEM.match(line) and out and out[-1].strip()
+              and not LIST_ITEM.match(out[-1]) and not out[-1].startswith((" ", "\t"))):
+            out.append("")
+        out.append(line)
+    return "\n".join(out)
+
+
 def _printable(cell: dict) -> dict:
-    """Drop what does not belong on paper: progress bars (stderr, widgets) and empty outputs."""
+    """Drop what does not belong on paper: progress bars (stderr, widgets) and empty outputs; Markdown made
+    readable by pandoc."""
     cell = copy.deepcopy(cell)
+    if cell.get("cell_type") == "markdown":
+        cell["source"] = pandoc_markdown(cell["source"])
     if cell.get("cell_type") == "code":
         kept = []
         for out in cell.get("outputs", []):
@@ -140,13 +162,56 @@ def _printable(cell: dict) -> dict:
             data = out.get("data", {})
             if "application/vnd.jupyter.widget-view+json" in data:
                 continue
+            if "text/markdown" in data:
+                data["text/markdown"] = pandoc_markdown(data["text/markdown"])
             kept.append(out)
         cell["outputs"] = kept
     return cell
 
 
+class Appendix:
+    """Long tables (marked by analysis.show) move to the end of the PDF; a pointer stays in their place."""
+
+    def __init__(self):
+        self.tables: list[str] = []
+
+    def take(self, cell: dict, section: str) -> dict:
+        import nbformat
+
+        for i, out in enumerate(cell.get("outputs", [])):
+            mark = out.get("metadata", {}).get("appendix")
+            if not mark or "text/markdown" not in out.get("data", {}):
+                continue
+            label = f"A.{len(self.tables) + 1}"
+            caption = mark.get("caption") or "table"
+            self.tables.append(f"## Table {label}: {section}, {caption[0].lower() + caption[1:]}\n\n"
+                               f"{out['data']['text/markdown']}")
+            cell["outputs"][i] = nbformat.v4.new_output("display_data", data={
+                "text/markdown": f"*Table {label} ({mark.get('rows', '?')} rows) is in the appendix.*"})
+        return cell
+
+    def cells(self) -> list:
+        import nbformat
+
+        if not self.tables:
+            return []
+        head = nbformat.v4.new_markdown_cell("# Appendix: long tables\n\nTables too long to read in the text, in the "
+                                             "order they appear; each section points here.")
+        return [head] + [nbformat.v4.new_markdown_cell(t) for t in self.tables]
+
+
+def _heading(cell: dict, section: str) -> str:
+    """The nearest heading so far (the appendix names where a table came from)."""
+    if cell.get("cell_type") == "markdown":
+        for line in cell["source"].splitlines():
+            if line.startswith("#"):
+                section = line.lstrip("#").strip()
+    return section
+
+
 def merged_notebook(folder: Path):
-    """All executed notebooks of a results folder as one notebook, with a title page cell."""
+    """All executed notebooks of a results folder as one notebook: a title page cell, the findings first, long
+    tables in an appendix at the end."""
     import nbformat
 
     from .measure.fingerprint import device_tag, git_commit
@@ -164,9 +229,16 @@ def merged_notebook(folder: Path):
         f"`{device_tag()}`, commit `{git_commit()}`, exported {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC. "
         "Every figure below was measured by the suite on this machine in the run shown, or is labelled as a model "
         "with its sources. Timings on small shared machines are noisy: read them as ratios within one run."))
+    appendix = Appendix()
     for path in executed:
         nb = nbformat.read(path, as_version=4)
-        merged.cells.extend(_printable(c) for c in nb.cells if not _is_parameters(c))
+        section = path.stem
+        for cell in nb.cells:
+            if _is_parameters(cell):
+                continue
+            section = _heading(cell, section)
+            merged.cells.append(appendix.take(_printable(cell), section))
+    merged.cells.extend(appendix.cells())
     return merged
 
 

@@ -77,3 +77,38 @@ def test_executed_notebook_keeps_no_local_path(tmp_path):
     scrub_local_paths(path)
     text = path.read_text()
     assert str(REPO) not in text and sys.prefix not in text and "notebooks/x.ipynb" in text
+
+
+def test_long_tables_move_to_the_appendix_and_leave_a_pointer(tmp_path):
+    import nbformat
+    import pandas as pd
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from kernels import analysis
+    from kernels.report import merged_notebook
+
+    shell = InteractiveShell.instance()
+    published = []
+    shell.display_pub.publish = lambda data, metadata=None, **kw: published.append((data, metadata or {}))
+    analysis.show(pd.DataFrame({"n": range(analysis.LONG_TABLE_ROWS + 1)}), caption="Every check.")
+    analysis.show(pd.DataFrame({"n": range(3)}))
+    long_out, short_out = (nbformat.v4.new_output("display_data", data=d, metadata=m) for d, m in published)
+    assert long_out.metadata["appendix"]["rows"] == analysis.LONG_TABLE_ROWS + 1 and not short_out.metadata
+    cells = [nbformat.v4.new_markdown_cell("# 01 · Hashing"), nbformat.v4.new_code_cell(outputs=[long_out, short_out])]
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), tmp_path / "01_hashing.ipynb")
+    merged = merged_notebook(tmp_path)
+    in_place = merged.cells[2].outputs
+    assert "Table A.1 (21 rows) is in the appendix" in in_place[0].data["text/markdown"]
+    assert in_place[1].data["text/markdown"].startswith("| index | n |")
+    assert merged.cells[-2].source.startswith("# Appendix")
+    assert merged.cells[-1].source.startswith("## Table A.1: 01 · Hashing, every check.")
+    assert "| 20 | 20 |" in merged.cells[-1].source
+
+
+def test_a_list_after_a_paragraph_gets_the_blank_line_pandoc_needs():
+    from kernels.report import pandoc_markdown
+
+    assert pandoc_markdown("**Threats.**\n- one\n- two") == "**Threats.**\n\n- one\n- two"
+    assert pandoc_markdown("Text\n\n- one\n  more\n- two") == "Text\n\n- one\n  more\n- two"
+    assert pandoc_markdown("```\ncode\n- not a list\n```") == "```\ncode\n- not a list\n```"
+    assert pandoc_markdown("Step\n1. first") == "Step\n\n1. first"

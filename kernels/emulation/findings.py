@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..analysis import fmt_time, save_figure
+from ..analysis import dot_panel, fmt_time, save_figure
 from ..registry import colour
 from .validation import RATIO_BOUNDS, usable_models
 
@@ -70,16 +70,17 @@ def device_table(measured: pd.DataFrame, emulated: pd.DataFrame) -> pd.DataFrame
 
 
 def plot_strategies(costs: pd.DataFrame, path: str | Path | None = None):
-    """Per strategy and dirty pattern: amortised seconds per round, recovery seconds, bytes written per interval."""
+    """Per strategy and dirty pattern: amortised seconds per round, recovery seconds, bytes written per interval
+    (dot plots, one panel per quantity, stacked so each is readable at page width)."""
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 3, figsize=(12, 3.8))
-    for ax, column, label in zip(axes, ("per_round_amortised_s", "recovery_s", "bytes_written_per_interval"),
-                                 ("seconds per round (checkpoint amortised)", "recovery seconds (excl. replay)",
-                                  "bytes written per 500 rounds (wear)")):
+    panels = (("per_round_amortised_s", "seconds per round (checkpoint amortised)", False),
+              ("recovery_s", "recovery seconds (excluding replay)", False),
+              ("bytes_written_per_interval", "bytes written per 500 rounds (wear), log scale", True))
+    fig, axes = plt.subplots(len(panels), 1, figsize=(7.5, 1.2 + 1.1 * len(panels) * costs.pattern.nunique() ** 0.5))
+    for ax, (column, label, log) in zip(axes, panels):
         table = costs.pivot_table(index="pattern", columns="strategy", values=column)
-        table.plot.bar(ax=ax, rot=0, logy=column == "bytes_written_per_interval", legend=ax is axes[0])
-        ax.set(title=label, xlabel="")
+        dot_panel(ax, table, label, log=log, legend=ax is axes[0])
     fig.suptitle("Orthogonal persistence three ways (DRAM measured; PMem, CXL, NVMe emulated)")
     fig.tight_layout()
     save_figure(fig, path)
@@ -117,14 +118,12 @@ def plot_near_memory(table: pd.DataFrame, path: str | Path | None = None):
                "pim s/op resident (emulated)": ("PIM, data resident (emulated)", colour("emulated_pim")),
                "pim s/op with transfers (emulated)": ("PIM, with host transfers (emulated)", "#e7969c"),
                "gpu s/op end to end (modeled)": ("H100, end to end over PCIe (modeled)", colour("cupy"))}
-    fig, ax = plt.subplots(figsize=(8, 4))
-    x = np.arange(len(table))
-    width = 0.8 / len(columns)
-    for i, (column, (label, col)) in enumerate(columns.items()):
-        ax.bar(x + (i - 1.5) * width, table[column], width, label=label, color=col)
-    ax.set_xticks(x, [f"{h}\n({o})" for h, o in zip(table["hot path"], table["operation"])], fontsize=8)
-    ax.set(yscale="log", ylabel="seconds per operation", title="Near-memory processing per hot path")
-    ax.legend(fontsize=7)
+    dots = table.set_axis([f"{h} ({o})" for h, o in zip(table["hot path"], table["operation"])], axis=0)
+    dots = dots[list(columns)].rename(columns={c: label for c, (label, _) in columns.items()})
+    fig, ax = plt.subplots(figsize=(7.5, 1.4 + 0.55 * len(dots)))
+    dot_panel(ax, dots, "seconds per operation", colours={label: col for label, col in columns.values()},
+              title="Near-memory processing per hot path")
+    fig.tight_layout()
     save_figure(fig, path)
     return fig
 
