@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .analysis import BASELINE, crossover, fmt_number
+from .analysis import BASELINE, crossover, fmt_number, fmt_time
 from .registry import BACKEND_TABLE
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
@@ -391,6 +391,92 @@ def update_request_costs(rows: pd.DataFrame, dirty_pages: int = DIRTY_PAGES_PER_
         ("checksums", _library_seconds(rows, "crc32", "principals-29B"), "one principal's CRC-32 (textual form)"),
     ]
     return pd.DataFrame(records, columns=["hot path", "core-seconds per update", "built from"])
+
+
+# --- signature checks by scheme (issue 14's split of the node estimate) ---------------------------------------
+
+CHECKS_PER_SENDER = 2  # each node validates a message at least twice: ingress pool entry and block validation
+
+
+@dataclass(frozen=True)
+class Scheme:
+    """One signature scheme a replica checks: where it is checked, its sweep (operation and workload) and the
+    batched variant's workload where one was measured; `per_update` gives the checks per update request."""
+
+    name: str
+    where: str
+    operation: str
+    workload: str
+    batch_workload: str | None = None
+
+
+SCHEMES = (
+    Scheme("Ed25519", "ingress: sender and delegations (IC-shaped trace)", "ed25519_verify", "random-100B",
+           "zip215-batch-100B-distinct-keys"),
+    Scheme("ECDSA P-256", "ingress: a sender signing with P-256", "ecdsa_verify",
+           "p256-ic-request"),
+    Scheme("ECDSA secp256k1", "ingress: a sender signing with secp256k1", "ecdsa_verify",
+           "secp256k1-ic-request"),
+)
+
+
+def _per_core_seconds(rows: pd.DataFrame, operation: str, workload: str | None, backend: str) -> float:
+    """Core-seconds per item of one backend end to end at its largest batch (time x cores it used): what the
+    item costs a node whose cores are all busy. NaN where the backend has no such rows."""
+    sel = rows[(rows.operation == operation) & (rows.backend == backend) & (rows.phase == "end_to_end")]
+    if workload is not None:
+        sel = sel[sel.workload == workload]
+    if sel.empty:
+        return float("nan")
+    sel = sel[sel.batch_size == sel.batch_size.max()]
+    cores = sel.device.astype(str).str.extract(r"(\d+) core")[0].astype(float).fillna(1.0)
+    return float((cores / sel.items_per_s).median())
+
+
+def _checks_per_update(rows: pd.DataFrame, scheme: Scheme) -> float:
+    if scheme.operation == "ed25519_verify":
+        trace = rows[(rows.operation == "ed25519_verify") & (rows.workload == "ic-trace")]
+        if "trace_messages" in trace and not trace.empty:
+            return float((trace.batch_size / trace.trace_messages).median())
+    return float(CHECKS_PER_SENDER)
+
+
+def signature_costs(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per scheme: checks per update request, the library's and the best CPU kernel's core-seconds per check
+    (per core used, end to end, largest batch) and batched where measured, and the core-seconds per update
+    request on today's path and with the best. Schemes without rows in these results are left out."""
+    records = []
+    for scheme in SCHEMES:
+        library = _per_core_seconds(rows, scheme.operation, scheme.workload, BASELINE)
+        if not np.isfinite(library):
+            continue
+        kernel = _per_core_seconds(rows, scheme.operation, scheme.workload, "numba_cpu")
+        batched = (_per_core_seconds(rows, scheme.operation, scheme.batch_workload, "numba_cpu")
+                   if scheme.batch_workload else float("nan"))
+        best = np.nanmin([library, kernel, batched])
+        checks = _checks_per_update(rows, scheme)
+        records.append({"scheme": scheme.name, "where": scheme.where, "checks per update": round(checks, 1),
+                        "library per check (s)": library, "numba_cpu per check (s)": kernel,
+                        "batched per check (s)": batched, "per update, library (s)": checks * library,
+                        "per update, best (s)": checks * best})
+    return pd.DataFrame(records)
+
+
+def signature_markdown(table: pd.DataFrame) -> str:
+    """Which scheme costs an update request the most, and how much the best measured path takes off each."""
+    if table.empty:
+        return "No signature scheme has results in these folders."
+    top = table.loc[table["per update, library (s)"].idxmax()]
+    lines = [f"Per update request, **{top.scheme}** costs the most core time of the schemes measured here: "
+             f"{fmt_time(top['per update, library (s)'])} on today's path ({top['checks per update']:g} checks). "
+             "Per scheme, the best measured path (the CPU kernel or batch verification, per core used) against "
+             "today's library:", ""]
+    for _, r in table.iterrows():
+        before, after = r["per update, library (s)"], r["per update, best (s)"]
+        lines.append(f"- {r.scheme}: {fmt_time(before)} to {fmt_time(after)} per update "
+                     f"({before / after:.2f}x less core time)." if after < before else
+                     f"- {r.scheme}: {fmt_time(before)} per update; no measured path beats the library per core.")
+    return "\n".join(lines)
 
 
 def accelerator_factors(rows: pd.DataFrame, verdicts: dict[tuple[str, str], Verdict] | None = None) -> dict:

@@ -76,3 +76,39 @@ def test_folders_set_aside_by_a_run_are_not_read(tmp_path):
         (tmp_path / name).mkdir()
         _rows(2.0).to_csv(tmp_path / name / "sha256.csv", index=False)
     assert [p.name for p in summary.result_folders(tmp_path)] == ["cpu-x"]
+
+
+def _signature_rows():
+    """Ed25519 (library 1 core at 20 k/s, numba_cpu 2 cores at 60 k/s, batch 2 cores at 100 k/s, a trace of 3
+    checks per message) and P-256 (library only)."""
+    def row(operation, workload, backend, cores, rate, n=1024, **extra):
+        return {"operation": operation, "workload": workload, "backend": backend, "device": f"CPU, {cores} core",
+                "phase": "end_to_end", "batch_size": n, "items_per_s": rate, **extra}
+    return pd.DataFrame([
+        row("ed25519_verify", "random-100B", "library", 1, 20e3),
+        row("ed25519_verify", "random-100B", "library", 1, 10e3, n=16),  # a smaller batch: not the one read
+        row("ed25519_verify", "random-100B", "numba_cpu", 2, 60e3),
+        row("ed25519_verify", "zip215-batch-100B-distinct-keys", "numba_cpu", 2, 100e3),
+        row("ed25519_verify", "ic-trace", "library", 1, 20e3, n=3000, trace_messages=1000),
+        row("ecdsa_verify", "p256-ic-request", "library", 1, 10e3),
+    ])
+
+
+def test_signature_costs_per_core_per_check_and_per_update():
+    table = summary.signature_costs(_signature_rows()).set_index("scheme")
+    assert list(table.index) == ["Ed25519", "ECDSA P-256"]  # secp256k1 has no rows: left out
+    ed = table.loc["Ed25519"]
+    assert ed["checks per update"] == 3.0
+    assert ed["library per check (s)"] == pytest.approx(1 / 20e3)
+    assert ed["numba_cpu per check (s)"] == pytest.approx(2 / 60e3)  # two cores used: twice the core time
+    assert ed["per update, best (s)"] == pytest.approx(3 * 2 / 100e3)  # the batch is the best path
+    p256 = table.loc["ECDSA P-256"]
+    assert p256["checks per update"] == summary.CHECKS_PER_SENDER
+    assert p256["per update, best (s)"] == p256["per update, library (s)"] == pytest.approx(2 / 10e3)
+
+
+def test_signature_markdown_names_the_costliest_scheme():
+    text = summary.signature_markdown(summary.signature_costs(_signature_rows()))
+    assert "**ECDSA P-256** costs the most" in text and "200 µs on today's path" in text  # 2 x 100 µs > 3 x 50 µs
+    assert "Ed25519: 150 µs to 60 µs per update (2.50x less core time)" in text
+    assert "ECDSA P-256: 200 µs per update; no measured path beats the library" in text
