@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .analysis import BASELINE, crossover, fmt_number, fmt_time
+from .analysis import BASELINE, crossover, fmt_number, fmt_time, fmt_unit
 from .registry import BACKEND_TABLE
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
@@ -611,17 +611,24 @@ def plot_node_estimate(combos: list[dict], path=None):
 
 # --- one table per hot path ----------------------------------------------------------------------------------
 
-def _limit(hot_path: str, rows: pd.DataFrame, pred: dict, cores: int) -> tuple[float, str]:
+def _limit(hot_path: str, rows: pd.DataFrame, pred: dict, device: str) -> tuple[float, str]:
     """(the relevant physical limit in the best backend's unit, what it is): the copy bandwidth measured in the
-    same folder for memory-bound paths, a published per-core peak times the cores for compute-bound ones."""
+    same folder for memory-bound paths, a published per-core peak times the cores the backend used for
+    compute-bound ones on a CPU, the hot path's published GPU kernel figure on a GPU."""
+    if _is_gpu(device):
+        if "h100_kernel" in pred:
+            return pred["h100_kernel"], "/s: H100 kernel bound from published anchors (modeled)"
+        return float("nan"), ""
+    cores = re_cores(device) or max((re_cores(str(d)) for d in rows.device.unique()), default=1) or 1
+    core_words = f"{cores} core{'s' if cores > 1 else ''}"
     if hot_path in ("checksums", "persistence"):
         stream = rows[(rows.operation == "copy_pages") & (rows.workload == "stream-copy") & (rows.phase == "end_to_end")]
         if not stream.empty:
             return float(stream.bytes_per_s.max()), "B/s: measured STREAM-like copy"
     if hot_path == "hashing" and "shani_one_core" in pred:
-        return pred["shani_one_core"] * cores, f"messages/s: SHA-NI anchor x {cores} cores"
+        return pred["shani_one_core"] * cores, f"/s: SHA-NI anchor x {core_words}"
     if hot_path == "signatures" and "lib25519_one_core" in pred:
-        return pred["lib25519_one_core"] * cores, f"signatures/s: lib25519 anchor x {cores} cores"
+        return pred["lib25519_one_core"] * cores, f"/s: lib25519 anchor x {core_words}"
     return float("nan"), ""
 
 
@@ -662,9 +669,10 @@ def hot_path_table(rows: pd.DataFrame) -> pd.DataFrame:
             predicted = models.break_even_batch(t0, lib_rate, rate, float(row.bytes_per_item), 0.0, bus) \
                 if t0 == t0 and rate > 0 else float("nan")
             measured = crossover(dev, best, "end_to_end")
-            cores = int(re_cores(str(row.device)))
-            limit, what = _limit(hot_path, rows[rows.device_tag == tag], pred, max(cores, 1))
+            limit, what = _limit(hot_path, rows[rows.device_tag == tag], pred, str(row.device))
             value = float(row.bytes_per_s) if what.startswith("B/s") else rate
+            limit_text = (f"{value / limit:.0%} of {fmt_unit(limit, 'B/s')}{what[3:]}" if what.startswith("B/s") else
+                          f"{value / limit:.0%} of {fmt_number(limit)} {unit}{what}")
             out.append({
                 "hot path": hot_path, "device folder": tag, "best backend": f"{best} ({row.device})",
                 "speedup end to end": f"{rate / lib_rate:.2f}x",
@@ -673,8 +681,8 @@ def hot_path_table(rows: pd.DataFrame) -> pd.DataFrame:
                 "crossover measured": "never" if measured is None else f"{int(measured):,}",
                 "crossover by the formula": "never" if predicted == float("inf") else
                 ("n/a" if predicted != predicted else f"{max(predicted, 1):,.0f}"),
-                "share of the limit": f"{value / limit:.0%} of {fmt_number(limit)} {what}" if limit == limit else "n/a",
-                "energy per item": f"{fmt_number(row.energy_j_per_item)}J ({row.energy_method})"
+                "share of the limit": limit_text if limit == limit else "n/a",
+                "energy per item": f"{fmt_unit(row.energy_j_per_item, 'J')} ({row.energy_method})"
                 if row.energy_j_per_item == row.energy_j_per_item else "n/a"})
     return pd.DataFrame(out)
 
