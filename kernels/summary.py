@@ -396,41 +396,53 @@ def update_request_costs(rows: pd.DataFrame, dirty_pages: int = DIRTY_PAGES_PER_
 # --- signature checks by scheme (issue 14's split of the node estimate) ---------------------------------------
 
 CHECKS_PER_SENDER = 2  # each node validates a message at least twice: ingress pool entry and block validation
+CONSENSUS_SUBNET = 13  # nodes of an application subnet (the IC's common size; REFERENCES.md, Signatures)
+KERNEL_BACKENDS = ("numba_cpu", "opencl", "cupy", "numba_cuda")
 
 
 @dataclass(frozen=True)
 class Scheme:
-    """One signature scheme a replica checks: where it is checked, its sweep (operation and workload) and the
-    batched variant's workload where one was measured; `per_update` gives the checks per update request."""
+    """One signature scheme a replica checks: where, the sweep rows of a single check (operation, workload and
+    parameter filters) and of batch verification where it was measured."""
 
     name: str
     where: str
     operation: str
     workload: str
+    single: tuple = ()  # (column, value) filters of the one-at-a-time rows
     batch_workload: str | None = None
+    batch: tuple = ()  # (column, value) filters of the batch rows
 
 
 SCHEMES = (
     Scheme("Ed25519", "ingress: sender and delegations (IC-shaped trace)", "ed25519_verify", "random-100B",
-           "zip215-batch-100B-distinct-keys"),
-    Scheme("ECDSA P-256", "ingress: a sender signing with P-256", "ecdsa_verify",
-           "p256-ic-request"),
-    Scheme("ECDSA secp256k1", "ingress: a sender signing with secp256k1", "ecdsa_verify",
-           "secp256k1-ic-request"),
+           batch_workload="zip215-batch-100B-distinct-keys"),
+    Scheme("ECDSA P-256", "ingress: a sender signing with P-256", "ecdsa_verify", "p256-ic-request"),
+    Scheme("ECDSA secp256k1", "ingress: a sender signing with secp256k1", "ecdsa_verify", "secp256k1-ic-request"),
+    Scheme("BLS12-381 certificates", "ingress: a canister-signed delegation (e.g. Internet Identity)",
+           "bls12381_verify", "certificate-stream", (("method", "per_item"),), "certificate-stream",
+           (("method", "batch"),)),
+    Scheme("BLS12-381 consensus", f"per block: shares at threshold of a {CONSENSUS_SUBNET}-node subnet, "
+           "over 1 000 requests", "bls12381_verify", "shares-one-message", (("method", "per_item"),),
+           "shares-one-message", (("method", "batch"),)),
 )
 
 
-def _per_core_seconds(rows: pd.DataFrame, operation: str, workload: str | None, backend: str) -> float:
-    """Core-seconds per item of one backend end to end at its largest batch (time x cores it used): what the
-    item costs a node whose cores are all busy. NaN where the backend has no such rows."""
-    sel = rows[(rows.operation == operation) & (rows.backend == backend) & (rows.phase == "end_to_end")]
+def _per_core_seconds(rows: pd.DataFrame, operation: str, workload: str | None, backends, filters=()) -> float:
+    """Core-seconds per item of the fastest of `backends` end to end at its largest batch (time x cores it
+    used): what the item costs a node whose cores are all busy. NaN where none has such rows."""
+    sel = rows[(rows.operation == operation) & rows.backend.isin(list(backends)) & (rows.phase == "end_to_end")]
     if workload is not None:
         sel = sel[sel.workload == workload]
-    if sel.empty:
-        return float("nan")
-    sel = sel[sel.batch_size == sel.batch_size.max()]
-    cores = sel.device.astype(str).str.extract(r"(\d+) core")[0].astype(float).fillna(1.0)
-    return float((cores / sel.items_per_s).median())
+    for column, value in filters:
+        sel = sel[sel[column] == value] if column in sel else sel.iloc[0:0]
+    best = float("nan")
+    for _, one in sel.groupby("backend"):
+        one = one[one.batch_size == one.batch_size.max()]
+        cores = one.device.astype(str).str.extract(r"(\d+) core")[0].astype(float).fillna(
+            float(max((re_cores(str(d)) for d in rows.device.unique()), default=1) or 1))
+        best = np.nanmin([best, float((cores / one.items_per_s).median())])
+    return best
 
 
 def _checks_per_update(rows: pd.DataFrame, scheme: Scheme) -> float:
@@ -438,6 +450,11 @@ def _checks_per_update(rows: pd.DataFrame, scheme: Scheme) -> float:
         trace = rows[(rows.operation == "ed25519_verify") & (rows.workload == "ic-trace")]
         if "trace_messages" in trace and not trace.empty:
             return float((trace.batch_size / trace.trace_messages).median())
+    if scheme.workload == "shares-one-message":
+        from . import models
+        from .bls.prediction import consensus_verifications
+
+        return consensus_verifications(CONSENSUS_SUBNET)["verifications_at_threshold"] / models.BLOCK_MESSAGES_PER_S
     return float(CHECKS_PER_SENDER)
 
 
@@ -447,16 +464,16 @@ def signature_costs(rows: pd.DataFrame) -> pd.DataFrame:
     request on today's path and with the best. Schemes without rows in these results are left out."""
     records = []
     for scheme in SCHEMES:
-        library = _per_core_seconds(rows, scheme.operation, scheme.workload, BASELINE)
+        library = _per_core_seconds(rows, scheme.operation, scheme.workload, [BASELINE], scheme.single)
         if not np.isfinite(library):
             continue
-        kernel = _per_core_seconds(rows, scheme.operation, scheme.workload, "numba_cpu")
-        batched = (_per_core_seconds(rows, scheme.operation, scheme.batch_workload, "numba_cpu")
-                   if scheme.batch_workload else float("nan"))
+        kernel = _per_core_seconds(rows, scheme.operation, scheme.workload, KERNEL_BACKENDS, scheme.single)
+        batched = (_per_core_seconds(rows, scheme.operation, scheme.batch_workload, (BASELINE,) + KERNEL_BACKENDS,
+                                     scheme.batch) if scheme.batch_workload else float("nan"))
         best = np.nanmin([library, kernel, batched])
         checks = _checks_per_update(rows, scheme)
-        records.append({"scheme": scheme.name, "where": scheme.where, "checks per update": round(checks, 1),
-                        "library per check (s)": library, "numba_cpu per check (s)": kernel,
+        records.append({"scheme": scheme.name, "where": scheme.where, "checks per update": float(f"{checks:.3g}"),
+                        "library per check (s)": library, "kernel per check (s)": kernel,
                         "batched per check (s)": batched, "per update, library (s)": checks * library,
                         "per update, best (s)": checks * best})
     return pd.DataFrame(records)

@@ -100,7 +100,7 @@ def test_signature_costs_per_core_per_check_and_per_update():
     ed = table.loc["Ed25519"]
     assert ed["checks per update"] == 3.0
     assert ed["library per check (s)"] == pytest.approx(1 / 20e3)
-    assert ed["numba_cpu per check (s)"] == pytest.approx(2 / 60e3)  # two cores used: twice the core time
+    assert ed["kernel per check (s)"] == pytest.approx(2 / 60e3)  # two cores used: twice the core time
     assert ed["per update, best (s)"] == pytest.approx(3 * 2 / 100e3)  # the batch is the best path
     p256 = table.loc["ECDSA P-256"]
     assert p256["checks per update"] == summary.CHECKS_PER_SENDER
@@ -112,3 +112,18 @@ def test_signature_markdown_names_the_costliest_scheme():
     assert "**ECDSA P-256** costs the most" in text and "200 µs on today's path" in text  # 2 x 100 µs > 3 x 50 µs
     assert "Ed25519: 150 µs to 60 µs per update (2.50x less core time)" in text
     assert "ECDSA P-256: 200 µs per update; no measured path beats the library" in text
+
+
+def test_bls_consensus_is_counted_per_block_and_batched_by_method():
+    def row(backend, method, cores, rate):
+        return {"operation": "bls12381_verify", "workload": "shares-one-message", "backend": backend,
+                "device": f"CPU, {cores} core", "phase": "end_to_end", "batch_size": 23, "items_per_s": rate,
+                "method": method}
+    rows = pd.DataFrame([row("library", "per_item", 1, 1000.0), row("library", "batch", 1, 2500.0),
+                         row("numba_cpu", "batch", 2, 3000.0)])
+    bls = summary.signature_costs(rows).set_index("scheme").loc["BLS12-381 consensus"]
+    # 13 nodes, f = 4: 9 notarization + 9 finalization + 5 beacon shares + 3 aggregates, over 1 000 requests
+    assert bls["checks per update"] == pytest.approx(26 / 1000)
+    assert bls["library per check (s)"] == pytest.approx(1e-3)
+    assert bls["batched per check (s)"] == pytest.approx(1 / 2500)  # blst batch on 1 core beats 2 cores at 3 000/s
+    assert bls["per update, best (s)"] == pytest.approx(26 / 1000 / 2500)
