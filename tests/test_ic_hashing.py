@@ -129,10 +129,72 @@ def test_hashtree_target_checks_against_the_recursive_definition():
 
 
 def test_hashtree_target_rejects_a_wrong_kernel(monkeypatch):
-    real = numba_cpu.sha256_packed
-    monkeypatch.setattr(numba_cpu, "sha256_packed", lambda packed, path=None: real(packed, path)[::-1].copy())
+    real = numba_cpu.hash_levels
+    monkeypatch.setattr(numba_cpu, "hash_levels", lambda *levels: bytes(31) + real(*levels)[:1])
     with pytest.raises(AssertionError, match="numba_cpu"):
         HOT_PATH.targets()["hashtree"]("smoke")
+
+
+# --- plan (marshalled rows read at compiled speed) against plan_objects (the node objects walked) ---------------
+def assert_same_plan(p, q):
+    for name in ("kind", "parent", "slot", "payload_len", "levels"):
+        np.testing.assert_array_equal(getattr(p, name), getattr(q, name), err_msg=name)
+    assert [p.payload[a:a + n].tobytes() for a, n in zip(p.payload_start, p.payload_len)] == \
+        [q.payload[a:a + n].tobytes() for a, n in zip(q.payload_start, q.payload_len)]
+
+
+@settings(max_examples=60, deadline=None)
+@given(tree=trees(max_leaves=40))
+def test_plan_matches_the_object_walk(tree):
+    assert_same_plan(ht.plan(tree), ht.plan_objects(tree))
+
+
+def test_plan_of_shared_subtrees_and_of_the_spec_tree_matches_the_object_walk():
+    shared = ht.fork(ht.leaf(b"same"), ht.pruned(bytes(range(32))))
+    for tree in (ht.fork(ht.labeled("a", shared), ht.labeled("b", shared)), SPEC_TREE,
+                 workloads.request_status_tree(37, seed=4), ht.empty(), ht.leaf(b""), ht.pruned(bytes(32))):
+        assert_same_plan(ht.plan(tree), ht.plan_objects(tree))
+
+
+def test_rows_are_the_nodes_as_plain_tuples():
+    left, right = ht.leaf(b"v"), ht.pruned(bytes(32))
+    tree = ht.labeled("l", ht.fork(left, right))
+    assert tree.row == (ht.LABELED, b"l", (ht.FORK, b"", (ht.LEAF, b"v"), (ht.PRUNED, bytes(32))))
+    assert ht.empty().row == (ht.EMPTY, b"")
+
+
+def test_read_rows_rejects_a_cut_or_padded_stream():
+    import marshal
+
+    stream = np.frombuffer(marshal.dumps(workloads.request_status_tree(3, seed=2).row, 2), np.uint8)
+    assert ht._read_rows(stream, ht._CHILDREN)[-1].size > 0
+    for end in range(stream.size):
+        assert ht._read_rows(stream[:end], ht._CHILDREN)[-1].size == 0, end
+    padded = np.concatenate([stream, np.zeros(1, np.uint8)])
+    assert ht._read_rows(padded, ht._CHILDREN)[-1].size == 0
+
+
+@pytest.mark.parametrize("make", [lambda: ht.Leaf(3), lambda: ht.Leaf("text"), lambda: ht.Labeled(b"l", "x"),
+                                  lambda: ht.Fork(ht.leaf(b"a"), None), lambda: ht.Fork(ht.empty(), (ht.LEAF, b"v")),
+                                  lambda: ht.Labeled(b"l", ht.Leaf(object()))],
+                         ids=["int-value", "str-value", "str-subtree", "none-child", "tuple-child", "object-value"])
+def test_malformed_nodes_built_directly_are_type_errors(make):
+    """Classes called directly skip the constructors' checks; digest still refuses what is not a tree."""
+    with pytest.raises(TypeError):
+        ht.digest(make())
+
+
+@pytest.mark.parametrize("path", [pytest.param(p, id=p, marks=[pytest.mark.skip(reason=r)]
+                                               if (r := numba_cpu.path_unavailable_reason(p)) else [])
+                                  for p in numba_cpu.PATHS])
+@pytest.mark.parametrize("parallel", [False, True], ids=["one-call", "big-levels-on-all-cores"])
+def test_numba_cpu_hash_levels_on_every_path(path, parallel, monkeypatch):
+    """The whole tree in one compiled call, and (threshold lowered) with its bigger levels on all cores, on every
+    numba_cpu path (fallbacks forced), against the recursive definition with hashlib."""
+    monkeypatch.setattr(numba_cpu, "SERIAL_BELOW_BLOCKS", 64 if parallel else 1 << 40)
+    for tree in (SPEC_TREE, workloads.request_status_tree(150, seed=5), ht.leaf(b""),
+                 ht.labeled("a", ht.pruned(bytes(32)))):
+        assert numba_cpu.hash_levels(*ht.messages(ht.plan(tree)), path=path) == ht.digest_recursive(tree)
 
 
 @pytest.mark.parametrize("bad, error", [(lambda: ht.leaf(3), TypeError), (lambda: ht.fork(ht.empty(), "x"), TypeError),

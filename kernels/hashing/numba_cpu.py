@@ -321,13 +321,20 @@ def _group_size(path: str) -> int:
 
 def lane_order(packed: Packed, lanes: int = LANES) -> np.ndarray:
     """Order in which messages fill the lanes: as given when there is one group or all messages have one
-    block count, else sorted by block count so the lanes of a group finish together."""
-    if packed.count <= lanes:
-        return np.arange(packed.count, dtype=np.int64)
-    blocks = (packed.lengths + 9 + 63) // 64
-    if blocks.size == 0 or blocks.min() == blocks.max():
-        return np.arange(packed.count, dtype=np.int64)
-    return np.argsort(blocks, kind="stable").astype(np.int64)
+    block count, else sorted by block count (stable) so the lanes of a group finish together."""
+    return _lane_order(packed.offsets, lanes)
+
+
+@njit
+def _lane_order(offsets, lanes):
+    n = offsets.size - 1
+    order = np.arange(n)
+    if n <= lanes:
+        return order
+    blocks = (offsets[1:] - offsets[:-1] + 9 + 63) // 64
+    if blocks.min() == blocks.max():
+        return order
+    return np.argsort(blocks, kind="mergesort")
 
 
 def _serial(packed: Packed) -> bool:
@@ -354,6 +361,59 @@ def sha256_packed(packed: Packed, path: str | None = None) -> np.ndarray:
         with numba.parallel_chunksize(DYNAMIC_CHUNK if path != "lanes16" else 0):
             kernel(packed.data, packed.offsets, lane_order(packed, _group_size(path)), out)
     return out
+
+
+def hash_levels(buffer: np.ndarray, msg_off: np.ndarray, hashed: np.ndarray, level_starts: np.ndarray,
+                dest: np.ndarray, path: str | None = None) -> bytes:
+    """A hash tree's assembled levels (kernels.hashing.hashtree.messages) hashed deepest first, each level's
+    digests written into their parents' messages; returns the root's digest. Levels small enough for the
+    calling thread (SERIAL_BELOW_BLOCKS) run as one compiled call per run of such levels, so a tree pays no
+    Python per level; a larger level runs on all cores. `path` as in sha256_packed."""
+    path = path or default_path()
+    reason = path_unavailable_reason(path)
+    if reason is not None:
+        raise BackendUnavailable(f"hashtree on numba_cpu, path {path}: {reason}")
+    out = np.empty((hashed.size, 32), dtype=np.uint8)
+    count = np.diff(level_starts)
+    blocks = (msg_off[level_starts[1:]] - msg_off[level_starts[:-1]] + 9 * count) // 64
+    first, lanes = 0, _group_size(path)
+    for level in np.flatnonzero(blocks >= SERIAL_BELOW_BLOCKS).tolist():
+        _LEVEL_RUNS[path](buffer, msg_off, hashed, level_starts, dest, first, level, lanes, out)
+        a, b = int(level_starts[level]), int(level_starts[level + 1])
+        offsets = msg_off[a:b + 1]
+        with numba.parallel_chunksize(DYNAMIC_CHUNK if path != "lanes16" else 0):
+            _KERNELS[path][0](buffer, offsets, _lane_order(offsets, lanes), out[a:b])
+        _scatter_level(buffer, hashed, dest, a, b, out)
+        first = level + 1
+    _LEVEL_RUNS[path](buffer, msg_off, hashed, level_starts, dest, first, level_starts.size - 1, lanes, out)
+    return out[-1].tobytes()
+
+
+@njit
+def _scatter_level(buffer, hashed, dest, a, b, out):
+    """Digests out[a:b] of hashed nodes a..b-1 into their parents' messages (the root has no parent)."""
+    for j in range(a, b):
+        d = dest[hashed[j]]
+        if d >= 0:
+            buffer[d:d + 32] = out[j]
+
+
+def _level_run(kernel):
+    """Levels first..last-1 of an assembled tree in one compiled loop, each hashed by `kernel` (a build for the
+    calling thread) and scattered before the next level reads it."""
+    @njit
+    def run(buffer, msg_off, hashed, level_starts, dest, first, last, lanes, out):
+        for level in range(first, last):
+            a, b = level_starts[level], level_starts[level + 1]
+            if a < b:
+                offsets = msg_off[a:b + 1]
+                kernel(buffer, offsets, _lane_order(offsets, lanes), out[a:b])
+                _scatter_level(buffer, hashed, dest, a, b, out)
+
+    return run
+
+
+_LEVEL_RUNS = {path: _level_run(builds[1]) for path, builds in _KERNELS.items()}  # compiled on first use
 
 
 def sha256_rows(rows: np.ndarray, path: str | None = None) -> np.ndarray:
