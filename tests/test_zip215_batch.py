@@ -1,12 +1,18 @@
-"""Batch verification under ZIP 215 (`method="batch"`): verdicts identical to single ZIP 215 verification on
-mixed batches (invalid signatures at random positions, adversarial ones, repeated keys), the multi-scalar
-multiplication against the reference's arithmetic, bisection, bad input, and backends without it."""
+"""Batch verification under ZIP 215 (`method="batch"`) on every device backend (numba_cpu, OpenCL, numba_cuda on
+the CUDA simulator, CuPy where installed): verdicts identical to single ZIP 215 verification on mixed batches
+(invalid signatures at random positions, adversarial ones, repeated keys, the ZIP 215 vectors), each backend's
+multi-scalar multiplication against the reference's arithmetic, bisection, the device plan, bad input, and the
+library backend without it."""
+from pathlib import Path
+
 import numpy as np
 import pytest
+from conftest import backend_params
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kernels import BackendUnavailable
+from kernels import BackendUnavailable, devices
+from kernels.registry import backend_module
 from kernels.signatures import batch, check_batch, ed25519_verify_batch, numba_cpu, prepare
 from kernels.signatures import reference as ref
 from kernels.signatures.workloads import adversarial_batch, signed_batch, small_order_encodings, zip215_vectors
@@ -38,24 +44,35 @@ def spoil(keys, msgs, sigs, positions, how):
 
 
 SPOILS = ["message", "R", "S", "S+L", "A", "undecodable R", "short"]
+BATCH_BACKENDS = backend_params("ed25519_verify", exclude=("reference", "library"))  # every device kernel
+FAST_BATCH_BACKENDS = backend_params("ed25519_verify", exclude=("reference", "library", "numba_cuda"))
+MIXED = [(0, 0), (1, 0), (1, 1), (5, 2), (64, 1), (300, 3), (300, 0), (40, 40)]
+SIMULATOR_MIXED = [(0, 0), (1, 0), (1, 1), (6, 0), (7, 2)]  # the CUDA simulator: seconds per verification
 
 
-@pytest.mark.parametrize("n,bad", [(0, 0), (1, 0), (1, 1), (5, 2), (64, 1), (300, 3), (300, 0), (40, 40)])
-def test_numba_batch_equals_single_on_mixed_batches(n, bad):
+def mixed_cases():
+    for backend in BATCH_BACKENDS:
+        for n, bad in SIMULATOR_MIXED if backend.id == "numba_cuda" else MIXED:
+            yield pytest.param(backend.values[0], n, bad, marks=backend.marks, id=f"{backend.id}-{n}-{bad}")
+
+
+@pytest.mark.parametrize("backend,n,bad", list(mixed_cases()))
+def test_batch_equals_single_on_mixed_batches(backend, n, bad):
     keys, msgs, sigs = signed_batch(n, seed=n + bad)
     rng = np.random.default_rng(n * 7 + bad)
     positions = rng.choice(n, size=bad, replace=False) if n else []
     keys, msgs, sigs = spoil(keys, msgs, sigs, positions, rng.choice(SPOILS, size=bad))
     single = ed25519_verify_batch(keys, msgs, sigs, backend="numba_cpu", rules="zip215")
-    got = ed25519_verify_batch(keys, msgs, sigs, backend="numba_cpu", rules="zip215", method="batch")
+    got = ed25519_verify_batch(keys, msgs, sigs, backend=backend, rules="zip215", method="batch")
     assert got.dtype == bool and got.shape == (n,)
     np.testing.assert_array_equal(got, single)
     assert int((~got).sum()) == bad
 
 
+@pytest.mark.parametrize("backend", FAST_BATCH_BACKENDS)
 @settings(max_examples=15, deadline=None)
 @given(data=st.data())
-def test_fuzz_numba_batch_against_single(data):
+def test_fuzz_batch_against_single(backend, data):
     n = data.draw(st.integers(0, 48))
     keys, msgs, sigs = signed_batch(n, seed=data.draw(st.integers(0, 2**16)), message_bytes=data.draw(st.integers(0, 120)))
     positions = data.draw(st.lists(st.integers(0, max(n - 1, 0)), max_size=n, unique=True)) if n else []
@@ -67,15 +84,16 @@ def test_fuzz_numba_batch_against_single(data):
     msgs = [(msgs + [adversarial["messages"][j] for j in extra])[i] for i in order]
     sigs = [(sigs + [adversarial["signatures"][j] for j in extra])[i] for i in order]
     np.testing.assert_array_equal(
-        ed25519_verify_batch(keys, msgs, sigs, backend="numba_cpu", rules="zip215", method="batch"),
+        ed25519_verify_batch(keys, msgs, sigs, backend=backend, rules="zip215", method="batch"),
         ed25519_verify_batch(keys, msgs, sigs, backend="numba_cpu", rules="zip215"))
 
 
-def test_batches_of_the_zip215_vectors_and_adversarial_signatures():
+@pytest.mark.parametrize("backend", FAST_BATCH_BACKENDS)
+def test_batches_of_the_zip215_vectors_and_adversarial_signatures(backend):
     """The crate's tests verify the 196 vectors singly and in random batches: all of them, and random subsets
     mixed with adversarial signatures (verdicts known from the construction)."""
     keys, msgs, sigs = zip215_vectors()
-    assert ed25519_verify_batch(keys, msgs, sigs, backend="numba_cpu", rules="zip215", method="batch").all()
+    assert ed25519_verify_batch(keys, msgs, sigs, backend=backend, rules="zip215", method="batch").all()
     adv = adversarial_batch(3, seed=5)
     rng = np.random.default_rng(1)
     for _ in range(3):
@@ -86,8 +104,24 @@ def test_batches_of_the_zip215_vectors_and_adversarial_signatures():
         want = np.concatenate([np.ones(20, bool), adv["zip215"]])
         order = rng.permutation(len(k))
         got = ed25519_verify_batch([k[i] for i in order], [m[i] for i in order], [s[i] for i in order],
-                                   backend="numba_cpu", rules="zip215", method="batch")
+                                   backend=backend, rules="zip215", method="batch")
         np.testing.assert_array_equal(got, want[order])
+
+
+@pytest.mark.skipif(devices.unavailable_reason("numba_cuda") is not None, reason="numba.cuda unavailable")
+def test_numba_cuda_batches_of_zip215_vectors_and_adversarial_signatures():
+    """The CUDA simulator on small batches: ZIP 215 vectors alone (one combination that passes: small-order
+    and non-canonical points inside the MSM), then mixed with adversarial signatures (bisection)."""
+    keys, msgs, sigs = zip215_vectors()
+    pick = np.random.default_rng(2).choice(len(keys), size=6, replace=False)
+    k, m, s = [keys[i] for i in pick], [msgs[i] for i in pick], [sigs[i] for i in pick]
+    assert ed25519_verify_batch(k, m, s, backend="numba_cuda", rules="zip215", method="batch").all()
+    adv = adversarial_batch(1, seed=5)
+    k, m, s = k[:3] + adv["public_keys"], m[:3] + adv["messages"], s[:3] + adv["signatures"]
+    want = np.concatenate([np.ones(3, bool), adv["zip215"]])
+    assert not want.all()
+    np.testing.assert_array_equal(ed25519_verify_batch(k, m, s, backend="numba_cuda", rules="zip215", method="batch"),
+                                  want)
 
 
 def test_reference_batch_equals_reference_single():
@@ -101,41 +135,179 @@ def test_reference_batch_equals_reference_single():
     assert want.sum() == len(keys) - 3  # two spoilt, one S + L
 
 
+def msm_terms(terms: int, seed: int):
+    """(prepared, r, s, t): points P_j = [r_j]B + a torsion point, encoded as keys (and as R), scalars s_j, and
+    t = -sum s_j r_j mod L, so that [8](sum [s_j] P_j + [t] B) is the identity."""
+    rng = np.random.default_rng(seed)
+    r = [int.from_bytes(rng.bytes(40), "little") % ref.L for _ in range(terms)]
+    s = [int.from_bytes(rng.bytes(40), "little") % ref.L for _ in range(terms)]
+    torsion = [ref.decode_zip215(e) for e in small_order_encodings()[:8]]
+    encoded = [ref.encode(ref.point_add(ref.scalar_mult(rj, ref.BASE), torsion[j % 8])) for j, rj in enumerate(r)]
+    t = (-sum(a * b for a, b in zip(r, s))) % ref.L
+    return prepare(*check_batch(encoded, [b""] * terms, [e + bytes(32) for e in encoded])), r, s, t
+
+
+def check_msm(module, terms: int, seed: int, **msm_options) -> None:
+    """The module's decompress and msm_is_small_order on msm_terms: the identity, then not with one scalar off by
+    one. Both the key rows (0..n-1) and the R rows (n..2n-1) are used, and B (row 2n)."""
+    prepared, r, s, t = msm_terms(terms, seed)
+    pts, ok = module.decompress(prepared, np.arange(terms))
+    assert ok.all()
+    half = terms // 2  # the first half of the terms through the keys' rows, the rest through the R rows
+    rows = np.concatenate([np.arange(half), terms + np.arange(half, terms), [2 * terms]]).astype(np.int64)
+    # the points are stored negated (-P_j), so the base term takes -t: sum [s_j](-P_j) + [-t]B = -(sum [s_j]P_j + [t]B)
+    scalars = b"".join(v.to_bytes(32, "little") for v in s + [(-t) % ref.L])
+    assert module.msm_is_small_order(pts, rows, np.frombuffer(scalars, np.uint8).reshape(-1, 32), **msm_options)
+    s[terms // 2] += 1
+    scalars = b"".join(v.to_bytes(32, "little") for v in s + [(-t) % ref.L])
+    assert not module.msm_is_small_order(pts, rows, np.frombuffer(scalars, np.uint8).reshape(-1, 32), **msm_options)
+
+
 @pytest.mark.parametrize("c", [2, 5, 8, 11])
 @pytest.mark.parametrize("terms", [1, 3, 40, 300])
 def test_msm_against_the_reference_arithmetic(c, terms, monkeypatch):
     """sum [s_j] P_j + [t] B with t = -sum s_j r_j mod L, P_j = [r_j]B (+ torsion): identity after [8]; one
     scalar off by one: not. Every window width, serial and threaded paths."""
     monkeypatch.setattr(numba_cpu, "window_bits", lambda points: c)
-    rng = np.random.default_rng(terms * 100 + c)
-    r = [int.from_bytes(rng.bytes(40), "little") % ref.L for _ in range(terms)]
-    s = [int.from_bytes(rng.bytes(40), "little") % ref.L for _ in range(terms)]
-    torsion = [ref.decode_zip215(e) for e in small_order_encodings()[:8]]
-    encoded = [ref.encode(ref.point_add(ref.scalar_mult(rj, ref.BASE), torsion[j % 8])) for j, rj in enumerate(r)]
-    t = (-sum(a * b for a, b in zip(r, s))) % ref.L
-    # the points are stored negated (-P_j), so the base term takes -t: sum [s_j](-P_j) + [-t]B = -(sum [s_j]P_j + [t]B)
-    prepared = prepare(*check_batch(encoded, [b""] * terms, [e + bytes(32) for e in encoded]))
-    pts, ok = numba_cpu.decompress(prepared, np.arange(terms))
-    assert ok.all()
-    rows = np.concatenate([np.arange(terms), [2 * terms]]).astype(np.int64)
-    scalars = b"".join(v.to_bytes(32, "little") for v in s + [(-t) % ref.L])
-    assert numba_cpu.msm_is_small_order(pts, rows, np.frombuffer(scalars, np.uint8).reshape(-1, 32))
-    s[terms // 2] += 1
-    scalars = b"".join(v.to_bytes(32, "little") for v in s + [(-t) % ref.L])
-    assert not numba_cpu.msm_is_small_order(pts, rows, np.frombuffer(scalars, np.uint8).reshape(-1, 32))
+    check_msm(numba_cpu, terms, terms * 100 + c)
 
 
-def test_bisection_isolates_a_bad_signature(monkeypatch):
+C_CORE_BACKENDS = [p for p in BATCH_BACKENDS if p.id in ("opencl", "cupy")]  # the shared C core's batch kernels
+
+
+@pytest.mark.parametrize("backend", C_CORE_BACKENDS)
+@pytest.mark.parametrize("c,chunks", [(2, 1), (5, 3), (8, 1), (11, 2), (16, 1)])
+@pytest.mark.parametrize("terms", [1, 3, 40, 300])
+def test_c_core_msm_against_the_reference_arithmetic(backend, c, chunks, terms, monkeypatch):
+    """The C core's MSM kernels (OpenCL; CuPy where installed): every window width up to 16 bits, one or several
+    chunks per window (chunks above the terms: empty ones)."""
+    module = backend_module("ed25519_verify", backend)
+    monkeypatch.setattr(module, "msm_plan", lambda *args, **kwargs: (c, chunks))
+    check_msm(module, terms, terms * 100 + c)
+
+
+@pytest.mark.skipif(devices.unavailable_reason("opencl") is not None, reason="no OpenCL device")
+@pytest.mark.parametrize("source,options", [("SOURCE", []), ("SOURCE_FE51", []), ("SOURCE_FE51", ["-D", "ED25519_NO_INT128"])],
+                         ids=["radix25.5", "radix51-int128", "radix51-mul_hi"])
+def test_batch_kernels_in_every_field_layout_of_the_c_core(source, options, monkeypatch):
+    """The C core's batch kernels in its three field layouts (radix 2^25.5 is what GPUs run, CuPy included),
+    whichever this OpenCL device would pick: the MSM against the reference's arithmetic, then batches of ZIP 215
+    vectors and adversarial signatures."""
+    import pyopencl as cl
+
+    from kernels.signatures import opencl
+
+    queue = devices.opencl_queue()
+    program = cl.Program(queue.context, Path(getattr(opencl, source)).read_text()).build(
+        options=["-I", str(devices.COMMON_DIR), *options])
+    monkeypatch.setattr(opencl, "_kernel",
+                        lambda name: (cl.Kernel(program, name), queue, opencl.local_size(queue.device)))
+    monkeypatch.setattr(opencl, "msm_plan", lambda *args, **kwargs: (6, 3))
+    check_msm(opencl, 40, 11)
+    keys, msgs, sigs = zip215_vectors()
+    adv = adversarial_batch(2, seed=6)
+    k, m, s = keys[:30] + adv["public_keys"], msgs[:30] + adv["messages"], sigs[:30] + adv["signatures"]
+    assert opencl.verify_prepared_batch(prepare(*check_batch(keys, msgs, sigs))).all()
+    np.testing.assert_array_equal(opencl.verify_prepared_batch(prepare(*check_batch(k, m, s))),
+                                  np.concatenate([np.ones(30, bool), adv["zip215"]]))
+
+
+@pytest.mark.skipif(devices.unavailable_reason("numba_cuda") is not None, reason="numba.cuda unavailable")
+@pytest.mark.parametrize("chunks", [None, 2])
+def test_numba_cuda_msm_against_the_reference_arithmetic(chunks):
+    """numba_core's MSM as CUDA device functions (the simulator here): the plan's chunks, and two threads."""
+    from kernels.signatures import numba_cuda
+
+    check_msm(numba_cuda, 3, 7, chunks=chunks)
+
+
+@pytest.mark.parametrize("backend", FAST_BATCH_BACKENDS)
+def test_bisection_isolates_a_bad_signature(backend, monkeypatch):
+    module = backend_module("ed25519_verify", backend)
     keys, msgs, sigs = signed_batch(64, seed=4)
     msgs[37] += b"x"
     calls = []
-    real = numba_cpu.msm_is_small_order
-    monkeypatch.setattr(numba_cpu, "msm_is_small_order", lambda *a: calls.append(a[1].size) or real(*a))
-    got = numba_cpu.verify_prepared_batch(prepare(*check_batch(keys, msgs, sigs)))
+    real = module.msm_is_small_order
+    monkeypatch.setattr(module, "msm_is_small_order", lambda *a: calls.append(a[1].size) or real(*a))
+    got = module.verify_prepared_batch(prepare(*check_batch(keys, msgs, sigs)))
     assert got.tolist() == [i != 37 for i in range(64)]
     assert 1 < len(calls) <= 2 * 5  # the whole batch, then two halves per level down to SINGLE_AT_MOST
-    valid = numba_cpu.verify_prepared_batch(prepare(*check_batch(keys[:37], msgs[:37], sigs[:37])))
+    valid = module.verify_prepared_batch(prepare(*check_batch(keys[:37], msgs[:37], sigs[:37])))
     assert valid.all()
+
+
+@pytest.mark.skipif(devices.unavailable_reason("opencl") is not None, reason="no OpenCL device")
+def test_opencl_batch_larger_than_the_largest_buffer_is_verified_in_parts(monkeypatch):
+    from kernels.signatures import opencl
+
+    monkeypatch.setattr(opencl, "batch_signatures_per_buffer", lambda device: 7)
+    keys, msgs, sigs = signed_batch(30, seed=12)
+    keys, msgs, sigs = spoil(keys, msgs, sigs, [6, 7, 20], ["message", "S+L", "undecodable R"])
+    got = ed25519_verify_batch(keys, msgs, sigs, backend="opencl", rules="zip215", method="batch")
+    assert got.tolist() == [i not in (6, 7, 20) for i in range(30)]
+    assert opencl.batch_signatures_per_buffer(devices.opencl_queue().device) == 7
+    monkeypatch.undo()
+    assert opencl.batch_signatures_per_buffer(devices.opencl_queue().device) >= 1 << 16  # the full sweep's largest
+
+
+@pytest.mark.parametrize("backend", FAST_BATCH_BACKENDS)
+def test_decompression_flags_agree_with_numba_cpu(backend):
+    """ok[i] (A_i and R_i decode, S_i < L) from the device kernel equals numba_cpu's on the adversarial batch
+    with undecodable points, S >= L and repeated keys (the first of equal keys carries the key's flag)."""
+    adv = adversarial_batch(2, seed=9)
+    keys, msgs, sigs = signed_batch(6, seed=9)
+    keys, msgs, sigs = spoil(keys, msgs, sigs, [0, 2, 4], ["A", "undecodable R", "S+L"])
+    keys, msgs, sigs = (keys + adv["public_keys"] + keys[:2], msgs + adv["messages"] + msgs[:2],
+                        sigs + adv["signatures"] + sigs[:2])
+    prepared = prepare(*check_batch(keys, msgs, sigs))
+    first = batch.first_of_equal(prepared.public_keys)
+    _, want = numba_cpu.decompress(prepared, first)
+    _, got = backend_module("ed25519_verify", backend).decompress(prepared, first)
+    assert not want.all() and want.any()
+    np.testing.assert_array_equal(np.asarray(got, dtype=bool), want)
+
+
+def test_msm_plan_bounds():
+    """Window bits 2..16, at least one chunk, no more chunks than terms (beyond one), the bucket budget kept; one
+    lane: one chunk (more would only add work); many lanes on the C core split each window into chunks."""
+    for terms in (1, 5, 41, 513, 4097, 65537):
+        for lanes in (1, 2, 16, 16_896):
+            for split in (True, False):
+                c, chunks = batch.msm_plan(terms, lanes, 1 << 22, split_windows=split)
+                assert 2 <= c <= 16 and 1 <= chunks <= max(terms, 1)
+                buckets = batch.signed_windows(c) * chunks << (c - 1) if split else chunks * ((1 << c) - 1)
+                assert buckets <= 1 << 22
+                if lanes == 1:
+                    assert chunks == 1
+    assert batch.msm_plan(4097, 16_896, 1 << 24)[1] > 1
+    assert batch.msm_plan(4097, 16_896, 10) == (2, 1)  # a budget too small for any plan: the smallest
+
+
+@pytest.mark.parametrize("c", range(2, 17))
+def test_signed_digits_sum_to_the_scalar(c):
+    """sum_w d_w 2^(w c) = s with |d_w| <= 2^(c-1), on random scalars below 2^253 and the edges (0, 1, L - 1,
+    2^253 - 1, and runs of bits that carry through every window)."""
+    rng = np.random.default_rng(c)
+    values = [0, 1, ref.L - 1, 2**253 - 1, 2**128 - 1, sum(1 << (c * w + c - 1) for w in range(253 // c))]
+    values += [int.from_bytes(rng.bytes(32), "little") >> 3 for _ in range(40)]
+    scalars = np.frombuffer(b"".join(v.to_bytes(32, "little") for v in values), np.uint8).reshape(-1, 32)
+    digits = batch.signed_digits(scalars, c)
+    assert digits.shape == (batch.signed_windows(c), len(values)) and digits.dtype == np.int32
+    assert np.abs(digits).max() <= 1 << (c - 1) and digits.min() >= -(1 << (c - 1))
+    for j, v in enumerate(values):
+        assert sum(int(d) << (w * c) for w, d in enumerate(digits[:, j])) == v
+
+
+def test_scalars_above_2_253_are_refused():
+    ok = np.zeros((3, 32), np.uint8)
+    ok[:, 31] = 0x1F
+    assert batch.check_scalars(ok) is not None
+    high = ok.copy()
+    high[1, 31] = 0x20
+    with pytest.raises(ValueError, match="below 2\\^253"):
+        batch.check_scalars(high)
+    with pytest.raises(ValueError):
+        batch.check_scalars(np.zeros((3, 31), np.uint8))
 
 
 def test_equal_keys_share_one_point_and_their_scalars_add():
@@ -164,11 +336,10 @@ def test_method_arguments_and_backends_without_batch():
         ed25519_verify_batch(keys, msgs, sigs, backend="numba_cpu", rules="zip215", method="pippenger")
     with pytest.raises(BackendUnavailable, match="libsodium"):
         ed25519_verify_batch(keys, msgs, sigs, backend="library", rules="zip215", method="batch")
-    from kernels import devices
-
-    if devices.unavailable_reason("opencl") is None:
-        with pytest.raises(BackendUnavailable, match="batch verification is not implemented"):
-            ed25519_verify_batch(keys, msgs, sigs, backend="opencl", rules="zip215", method="batch")
+    reason = devices.unavailable_reason("cupy")
+    if reason is not None:  # CuPy absent or no GPU: unavailable with the reason, batch or not
+        with pytest.raises(BackendUnavailable, match="CuPy|CUDA"):
+            ed25519_verify_batch(keys, msgs, sigs, backend="cupy", rules="zip215", method="batch")
 
 
 def test_cache_with_batch_verification():
@@ -205,8 +376,89 @@ def test_batch_target_smoke_checks_its_candidates(monkeypatch):
     from kernels.signatures import HOT_PATH
 
     result = HOT_PATH.targets()["ed25519_verify_zip215_batch"]("smoke")
-    assert result.goal_ratio == 6.0 and result.checked and result.candidate == "numba_cpu"
-    assert "opencl" in result.unavailable or "opencl" not in result.candidates
+    assert result.goal_ratio == 6.0 and result.checked and result.candidate in ("numba_cpu", "opencl")
+    assert "numba_cpu" in result.candidates
+    assert ("opencl" in result.candidates) == (devices.unavailable_reason("opencl") is None)
+    for row in result.candidates.values():  # end to end and kernel-only, each candidate
+        assert row["ratio"] > 0 and row["kernel_ratio"] > 0
     monkeypatch.setattr(numba_cpu, "verify_prepared_batch", lambda prepared: np.ones(prepared.count, dtype=bool))
     with pytest.raises(AssertionError, match="numba_cpu"):
         HOT_PATH.targets()["ed25519_verify_zip215_batch"]("smoke")
+    if devices.unavailable_reason("opencl") is None:
+        from kernels.signatures import opencl
+
+        monkeypatch.undo()
+        monkeypatch.setattr(opencl, "msm_is_small_order", lambda *a: True)  # a kernel that passes every batch
+        with pytest.raises(AssertionError, match="opencl"):
+            HOT_PATH.targets()["ed25519_verify_zip215_batch"]("smoke")
+
+
+@pytest.mark.skipif(devices.unavailable_reason("opencl") is not None, reason="no OpenCL device")
+def test_zip215_sweep_measures_batch_verification_on_opencl():
+    from kernels.measure import Settings
+    from kernels.signatures import HOT_PATH
+
+    frame = HOT_PATH.run_sweep("zip215", "smoke", ["opencl"], progress=False,
+                               settings=Settings(warmup=1, min_repeats=1, min_seconds=0.0))
+    batch_rows = frame[(frame.method == "batch") & (frame.backend == "opencl")]
+    assert set(batch_rows.phase) == {"pack", "kernel", "end_to_end"} and set(batch_rows.batch_size) == {1, 4, 16}
+    assert (batch_rows.items_per_s > 0).all()
+
+
+class _FakeCupyArray:
+    """A CuPy array stand-in backed by an OpenCL buffer (test double for cupy_cuda's host code)."""
+
+    def __init__(self, host):
+        import pyopencl as cl
+
+        self.host = np.ascontiguousarray(host)
+        self.buffer = cl.Buffer(devices.opencl_queue().context, cl.mem_flags.READ_WRITE | cl.mem_flags.COPY_HOST_PTR,
+                                hostbuf=self.host if self.host.size else np.zeros(1, self.host.dtype))
+
+    def get(self):
+        import pyopencl as cl
+
+        cl.enqueue_copy(devices.opencl_queue(), self.host, self.buffer)
+        return self.host.copy()
+
+
+@pytest.mark.skipif(devices.unavailable_reason("opencl") is not None, reason="no OpenCL device")
+def test_cupy_host_code_with_the_c_core_on_opencl(monkeypatch):
+    """cupy_cuda's batch host code (buffers, argument order and types, grid sizes) run without a GPU: a stand-in
+    `cupy` whose RawModule launches the same C core kernels, radix 2^25.5 as on CUDA, through OpenCL with
+    grid x block work-items. Verdicts against numba_cpu's single ZIP 215 verification; the MSM against the
+    reference's arithmetic with several plans."""
+    import sys
+    from types import SimpleNamespace
+
+    import pyopencl as cl
+
+    from kernels.signatures import cupy_cuda, opencl
+
+    queue = devices.opencl_queue()
+    program = cl.Program(queue.context, Path(opencl.SOURCE).read_text()).build(options=["-I", str(devices.COMMON_DIR)])
+
+    def get_function(name):
+        def launch(grid, block, args):
+            bufs = [a.buffer if isinstance(a, _FakeCupyArray) else a for a in args]
+            cl.Kernel(program, name)(queue, (grid[0] * block[0],), (block[0],), *bufs)
+        return launch
+
+    fake = SimpleNamespace(uint8=np.uint8, empty=lambda shape, dtype: _FakeCupyArray(np.zeros(shape, dtype)),
+                           zeros=lambda shape, dtype: _FakeCupyArray(np.zeros(shape, dtype)), asarray=_FakeCupyArray,
+                           cuda=SimpleNamespace(Device=lambda: SimpleNamespace(attributes={"MultiProcessorCount": 2},
+                                                                               mem_info=(1 << 28, 1 << 28))))
+    monkeypatch.setitem(sys.modules, "cupy", fake)
+    monkeypatch.setattr(cupy_cuda.devices, "cupy_module", lambda source: SimpleNamespace(get_function=get_function))
+    monkeypatch.setattr(cupy_cuda, "verify_prepared", lambda p, rules: numba_cpu.verify_prepared(p, rules))
+    keys, msgs, sigs = signed_batch(70, seed=13)
+    keys, msgs, sigs = spoil(keys, msgs, sigs, [3, 40, 41], ["R", "message", "undecodable R"])
+    adv = adversarial_batch(1, seed=13)
+    keys, msgs, sigs = keys + adv["public_keys"], msgs + adv["messages"], sigs + adv["signatures"]
+    prepared = prepare(*check_batch(keys, msgs, sigs))
+    want = numba_cpu.verify_prepared(prepared, "zip215")
+    assert (~want).sum() >= 4
+    np.testing.assert_array_equal(cupy_cuda.verify_prepared_batch(prepared), want)
+    for plan in [(4, 1), (7, 5)]:
+        monkeypatch.setattr(cupy_cuda, "msm_plan", lambda *args, plan=plan, **kwargs: plan)
+        check_msm(cupy_cuda, 40, plan[0])

@@ -1,5 +1,7 @@
 /* Ed25519 verification with libsodium's acceptance rules (crypto_sign_verify_detached, kernel ed25519_verify)
- * or ZIP 215's (the IC replica's, kernel ed25519_verify_zip215), one work-item per signature. The shared C core of the OpenCL and CUDA kernels (kernels/signatures/ed25519.{cl,cu}).
+ * or ZIP 215's (the IC replica's, kernel ed25519_verify_zip215), one work-item per signature, and batch
+ * verification under ZIP 215 (decompression and multi-scalar multiplication kernels, at the end). The shared
+ * C core of the OpenCL and CUDA kernels (kernels/signatures/ed25519.{cl,cu}).
  *
  * Field elements, two layouts behind one interface (fe_mul, fe_sq, fe_add, fe_sub, fe_frombytes, ...):
  * - default (GPUs): ten signed 32-bit limbs in radix 2^25.5 (26, 25, 26, ... bits), products in 64 bits, as in
@@ -692,5 +694,157 @@ KERNEL void name(const GLOBAL u8 *pk, const GLOBAL u8 *sig, const GLOBAL u8 *h, 
 }
 ED25519_KERNEL(ed25519_verify, ed25519_verify_one)            /* libsodium's rules */
 ED25519_KERNEL(ed25519_verify_zip215, ed25519_verify_zip215_one)  /* ZIP 215 */
+
+/* ---- batch verification under ZIP 215: the device side of kernels/signatures/batch.py ----
+ * The host draws the random linear combination and bisects failing batches; the device decodes the points
+ * once per batch and evaluates each combination's multi-scalar multiplication (MSM) with the cofactored check
+ * [8](sum_j [s_j] P_j) = identity, in four kernels:
+ *   ed25519_batch_decompress   one work-item per signature: -A_i at row i (first of equal keys), -R_i at row
+ *                              n + i, B at row 2n, in cached form (160 bytes a point in either field layout);
+ *   ed25519_msm_buckets        one work-item per (c-bit window, chunk of the terms): Pippenger's buckets for
+ *                              that window over the chunk's terms (every chunks-th term), weighed by a running
+ *                              sum (Bernstein, Doumen, Lange, Oosterwijk, "Faster batch forgery
+ *                              identification", 2012, section 4); signed digits (recoded on the host,
+ *                              batch.signed_digits), so 2^(c-1) buckets, a negative digit subtracting its point;
+ *   ed25519_msm_windows        one work-item per window: the sum of its chunks' partial sums;
+ *   ed25519_msm_is_small_order one work-item: Horner over the windows (c doublings each), then [8] and the
+ *                              identity check (x = 0, y = 1). */
+
+DEVICE_FN void ge_p3_add(ge_p3 *r, const ge_p3 *p, const ge_p3 *q) {
+    ge_cached qc;
+    ge_p1p1 t;
+    ge_p3_to_cached(&qc, q);
+    ge_add_cached(&t, p, &qc, 1);
+    ge_p1p1_to_p3(r, &t);
+}
+
+/* r = [2^n] r, n >= 1. */
+DEVICE_FN void ge_p3_dbl_n(ge_p3 *r, u32 n) {
+    ge_p1p1 t;
+    ge_p2 q;
+    fe_copy(&q.X, &r->X);
+    fe_copy(&q.Y, &r->Y);
+    fe_copy(&q.Z, &r->Z);
+    for (u32 i = 0; i < n; i++) {
+        ge_p2_dbl(&t, &q);
+        if (i + 1 < n) ge_p1p1_to_p2(&q, &t);
+    }
+    ge_p1p1_to_p3(r, &t);
+}
+
+DEVICE_FN int ge_p3_is_identity(const ge_p3 *p) {
+    fe d;
+    fe_sub(&d, &p->Y, &p->Z);
+    return !fe_isnonzero(&p->X) && !fe_isnonzero(&d);
+}
+
+/* pk (n, 32), sig (n, 64), first (n,): the index of the first signature with the same key. Writes pts
+ * (2n + 1 cached points), ok_a[i] (A_i decodes, where first[i] == i) and ok_r[i] (R_i decodes and S_i < L).
+ * A point that does not decode is stored as the identity (its signature never joins a combination). */
+KERNEL void ed25519_batch_decompress(const GLOBAL u8 *pk, const GLOBAL u8 *sig, const GLOBAL i64 *first, u64 n,
+                                     GLOBAL ge_cached *pts, GLOBAL u8 *ok_a, GLOBAL u8 *ok_r) {
+    for (u64 i = GLOBAL_ID(); i < n; i += GLOBAL_SIZE()) {
+        u8 r[32], s[32];
+        ge_p3 p;
+        ge_cached pc;
+        int ok;
+        if (first[i] == (i64)i) {
+            for (int k = 0; k < 32; k++) r[k] = pk[32 * i + k];
+            ok = ge_frombytes_negate(&p, r);
+            if (!ok) ge_p3_0(&p);
+            ge_p3_to_cached(&pc, &p);
+            pts[i] = pc;
+            ok_a[i] = (u8)ok;
+        } else {
+            ok_a[i] = 0;
+        }
+        for (int k = 0; k < 32; k++) {
+            r[k] = sig[64 * i + k];
+            s[k] = sig[64 * i + 32 + k];
+        }
+        ok = ge_frombytes_negate(&p, r);
+        if (!ok) ge_p3_0(&p);
+        ge_p3_to_cached(&pc, &p);
+        pts[n + i] = pc;
+        ok_r[i] = (u8)(ok && sc_is_canonical(s));
+        if (i == 0) {  /* B = ED_BASE[0] (y + x, y - x, 2dxy), affine: Z = 1 */
+            fe_base(&pc.YplusX, 0, 0);
+            fe_base(&pc.YminusX, 0, 1);
+            fe_1(&pc.Z);
+            fe_base(&pc.T2d, 0, 2);
+            pts[2 * n] = pc;
+        }
+    }
+}
+
+/* Work-item g = w * chunks + t: window w over the terms j = t, t + chunks, ... of sum_j [s_j] pts[idx[j]], with
+ * digits[w * m + j] the signed digit of s_j in window w (|d| <= 2^(c-1)); buckets and used: scratch of 2^(c-1)
+ * entries per work-item, bucket k holding the points of digit +-(k + 1); partial[g]: sum over k of [k + 1]
+ * (bucket k). */
+KERNEL void ed25519_msm_buckets(const GLOBAL ge_cached *pts, const GLOBAL i64 *idx, const GLOBAL i32 *digits,
+                                u64 m, u32 c, u32 windows, u32 chunks, GLOBAL ge_p3 *buckets, GLOBAL u8 *used,
+                                GLOBAL ge_p3 *partial) {
+    u64 nb = (u64)1 << (c - 1);
+    for (u64 g = GLOBAL_ID(); g < (u64)windows * chunks; g += GLOBAL_SIZE()) {
+        u32 w = (u32)(g / chunks), t = (u32)(g % chunks);
+        GLOBAL ge_p3 *b = buckets + g * nb;
+        GLOBAL u8 *u = used + g * nb;
+        ge_p3 acc, running, total;
+        ge_p1p1 sum;
+        for (u64 k = 0; k < nb; k++) u[k] = 0;
+        for (u64 j = t; j < m; j += chunks) {
+            i32 d = digits[(u64)w * m + j];
+            if (d == 0) continue;
+            u32 k = (u32)(d > 0 ? d : -d) - 1;
+            ge_cached q = pts[idx[j]];
+            if (u[k]) {
+                acc = b[k];
+            } else {
+                ge_p3_0(&acc);
+                u[k] = 1;
+            }
+            ge_add_cached(&sum, &acc, &q, d > 0 ? 1 : -1);
+            ge_p1p1_to_p3(&acc, &sum);
+            b[k] = acc;
+        }
+        ge_p3_0(&running);
+        ge_p3_0(&total);
+        int started = 0;
+        for (u64 k = nb; k-- > 0;) {
+            if (u[k]) {
+                acc = b[k];
+                if (started) ge_p3_add(&running, &running, &acc); else running = acc;
+                started = 1;
+            }
+            if (started) ge_p3_add(&total, &total, &running);
+        }
+        partial[g] = total;
+    }
+}
+
+/* window_sums[w] = sum over t of partial[w * chunks + t]. */
+KERNEL void ed25519_msm_windows(const GLOBAL ge_p3 *partial, u32 windows, u32 chunks, GLOBAL ge_p3 *window_sums) {
+    for (u64 w = GLOBAL_ID(); w < windows; w += GLOBAL_SIZE()) {
+        ge_p3 acc = partial[w * chunks], q;
+        for (u32 t = 1; t < chunks; t++) {
+            q = partial[w * chunks + t];
+            ge_p3_add(&acc, &acc, &q);
+        }
+        window_sums[w] = acc;
+    }
+}
+
+/* out[0] = 1 when [8](sum over w of [2^(w c)] window_sums[w]) is the identity, else 0 (one work-item). */
+KERNEL void ed25519_msm_is_small_order(const GLOBAL ge_p3 *window_sums, u32 windows, u32 c, GLOBAL u8 *out) {
+    if (GLOBAL_ID() != 0) return;
+    ge_p3 acc = window_sums[windows - 1], q;
+    for (u32 w = windows - 1; w-- > 0;) {
+        ge_p3_dbl_n(&acc, c);
+        q = window_sums[w];
+        ge_p3_add(&acc, &acc, &q);
+    }
+    ge_p3_dbl_n(&acc, 3);  /* the cofactor 8 */
+    out[0] = (u8)ge_p3_is_identity(&acc);
+}
 
 #endif

@@ -18,6 +18,11 @@ is sound under [8]: [8][c]A = [8][c mod L]A for any A, torsion included).
 When a batch fails, the bad signatures are found by bisection: each half is checked with its own linear
 combination, and sub-batches of at most ``SINGLE_AT_MOST`` signatures are verified one by one. Signatures that
 fail the structural checks (S >= L, A or R not a curve point, wrong lengths) are False before any batching.
+
+Every backend plugs two kernels into ``batch_verdicts``: a decompression (once per batch; the points stay where
+the backend keeps them, on the device for OpenCL and CUDA) and a multi-scalar multiplication with the cofactored
+check (once per combination). numba_cpu deals the terms across its threads; the C core (OpenCL, CuPy) gives each
+work-item one window of a chunk of the terms, and numba_cuda one chunk over every window, as ``msm_plan`` lays out.
 """
 from __future__ import annotations
 
@@ -30,6 +35,10 @@ from .reference import L
 
 Z_BYTES = 16  # 128-bit random scalars z_i
 SINGLE_AT_MOST = 4  # a failing sub-batch this small is verified one signature at a time
+SCALAR_BITS = 253  # every scalar of a combination is reduced mod L < 2^253, or a 128-bit z_i
+POINT_BYTES = 160  # one point of the C core (ge_cached, ge_p3): four field elements of 40 bytes in either layout
+GPU_THREADS_PER_UNIT = 128  # work-items counted as running at once per GPU compute unit (SM): a modelling choice
+                            # for a register-heavy kernel in msm_plan, not a measured figure
 
 
 def random_scalars(count: int) -> list[int]:
@@ -108,3 +117,74 @@ def batch_verdicts(prepared, decompress: Callable, msm_is_small_order: Callable,
 
     bisect(candidates, passes, one_by_one, verdicts)
     return verdicts
+
+
+def decoded(ok_a: np.ndarray, ok_r: np.ndarray, first: np.ndarray) -> np.ndarray:
+    """(n,) bool from a decompression kernel's flags: R_i decodes and S_i < L (ok_r[i]) and the first signature
+    with the same key found that key decodable (ok_a[first[i]])."""
+    return np.asarray(ok_r, dtype=bool) & np.asarray(ok_a, dtype=bool)[first]
+
+
+def check_scalars(scalars: np.ndarray) -> np.ndarray:
+    """(m, 32) uint8 scalars below 2^SCALAR_BITS (the device kernels read no higher bit); ValueError otherwise."""
+    scalars = np.ascontiguousarray(scalars, dtype=np.uint8)
+    if scalars.ndim != 2 or scalars.shape[1] != 32 or (scalars[:, 31] >> (SCALAR_BITS - 248)).any():
+        raise ValueError(f"scalars must be (m, 32) little-endian bytes below 2^{SCALAR_BITS}")
+    return scalars
+
+
+def signed_windows(c: int) -> int:
+    """Windows of c-bit signed digits for scalars below 2^253: one bit more than the scalars, for the last carry."""
+    return -(-(SCALAR_BITS + 1) // c)
+
+
+def signed_digits(scalars: np.ndarray, c: int) -> np.ndarray:
+    """(W, m) int32, window-major: the signed c-bit digits d_w in [-2^(c-1), 2^(c-1)) (the top one in
+    [0, 2^(c-1)]) of each of the m scalars (32-byte little-endian, below 2^253), scalar = sum_w d_w 2^(w c). A
+    window's digit of 2^(c-1) or more becomes d - 2^c with a carry into the next window, so buckets are needed for
+    |d| only (2^(c-1) of them: P - Q costs what P + Q does)."""
+    scalars = check_scalars(scalars)
+    m, windows = scalars.shape[0], signed_windows(c)
+    bits = np.zeros((m, windows * c), dtype=np.int64)
+    bits[:, :256] = np.unpackbits(scalars, axis=1, bitorder="little")[:, :windows * c]
+    raw = bits.reshape(m, windows, c) @ (np.int64(1) << np.arange(c, dtype=np.int64))
+    digits = np.empty((windows, m), dtype=np.int32)
+    carry = np.zeros(m, dtype=np.int64)
+    for w in range(windows - 1):
+        v = raw[:, w] + carry
+        carry = (v >= 1 << (c - 1)).astype(np.int64)
+        digits[w] = v - (carry << c)
+    digits[windows - 1] = raw[:, windows - 1] + carry  # at most c - 1 bits of the scalar, plus the carry
+    return digits
+
+
+def msm_plan(terms: int, lanes: int, max_buckets: int, split_windows: bool = True) -> tuple[int, int]:
+    """(c, chunks) for a device multi-scalar multiplication of `terms` points: the window bits c (2..16) and the
+    chunks the terms are dealt into, minimising point operations along the longest path, with `lanes` work-items
+    running at once (a cost model, not a measurement).
+
+    split_windows (the C core: signed digits, signed_windows(c) windows, 2^(c-1) buckets): W * chunks work-items,
+    each ceil(terms / chunks) bucket additions and 2^c running-sum additions, in ceil(W * chunks / lanes) rounds;
+    then chunks additions per window and W c doublings on one work-item. Otherwise (numba_cuda:
+    numba_core.msm_pippenger, unsigned digits, ceil(253 / c) windows, 2^c - 1 buckets): chunks work-items, each
+    every window of its chunk with 253 doublings; then chunks additions on one. Buckets <= max_buckets."""
+    best = None
+    for c in range(2, 17):
+        if split_windows:
+            windows, buckets, running = signed_windows(c), 1 << (c - 1), 1 << c
+        else:
+            windows, buckets, running = -(-SCALAR_BITS // c), (1 << c) - 1, 1 << (c + 1)
+        chunks = 1
+        while chunks <= max(1, min(terms, 4096)):
+            items = windows * chunks if split_windows else chunks
+            if items * buckets <= max_buckets or (c == 2 and chunks == 1):
+                per_item = -(-terms // chunks) + running
+                rounds = -(-items // max(lanes, 1))
+                if split_windows:
+                    cost = rounds * per_item + chunks + windows * (c + 1)
+                else:
+                    cost = rounds * (windows * per_item + SCALAR_BITS) + chunks
+                if best is None or cost < best[0]:
+                    best = (cost, c, chunks)
+            chunks *= 2
+    return best[1], best[2]

@@ -100,7 +100,10 @@ def batch_sweep(name: str, sizes: Sequence[int], message_bytes: int, backends: S
 
 def zip215_case(operation: str, backend: str, workload: Workload, batch_size: int, data: tuple) -> Case:
     """ZIP 215 verification of one batch, per signature or by batch verification (workload parameter
-    `method`): pack (host SHA-512), kernel (data prepared) and end_to_end."""
+    `method`): pack (host SHA-512), kernel (data prepared) and end_to_end. Batch verification runs on every
+    device backend (numba_cpu, opencl, numba_cuda, cupy: batch.py drives each one's decompression and
+    multi-scalar multiplication kernels); its `kernel` phase is the prepared batch to verdicts, transfers, the
+    host's random combination and any bisection included."""
     keys, msgs, sigs = data
     method = workload.params["method"]
     require_timeable(operation, backend)
