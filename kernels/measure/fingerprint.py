@@ -13,7 +13,8 @@ REPO = Path(__file__).resolve().parents[2]
 PACKAGES = ("numpy", "numba", "numba-cuda", "llvmlite", "pyopencl", "cupy-cuda12x", "cupy-cuda13x", "pandas",
             "PyNaCl", "cryptography", "crc32c", "wasmtime", "papermill")
 # CPU features that decide which kernels can be fast here.
-KEY_FLAGS = ("sse4_2", "avx2", "avx512f", "avx512bw", "avx512vl", "sha_ni", "pclmulqdq", "vpclmulqdq", "aes", "gfni")
+KEY_FLAGS = ("sse4_2", "avx2", "avx512f", "avx512bw", "avx512vl", "avx512ifma", "sha_ni", "pclmulqdq", "vpclmulqdq", "aes",
+             "gfni")
 
 
 @functools.cache

@@ -41,6 +41,8 @@ def sweep_markdown(frame: pd.DataFrame, pred: dict) -> str:
                                                   f"({peer / base:.2f}x)" if peer else "") +
                      f". That is {base / pred['lib25519_one_core']:.0%} of the lib25519 per-core anchor.")
     lines += backend_lines(frame, biggest, "libsodium", "sig", "Host SHA-512 and packing")
+    if (frame.backend == "numba_cpu").any():
+        lines.append(numba_path_line())
     gpu = at_big[(at_big.backend == "cupy") & (at_big.phase == "kernel")]
     if not gpu.empty:
         wins = crossover(frame, "cupy", "end_to_end")
@@ -111,3 +113,13 @@ def zip215_markdown(frame: pd.DataFrame, libsodium: pd.DataFrame | None = None) 
             text += "; batching pays from " + (f"{wins[0]:,} signatures" if wins else "no batch size in the sweep") + "."
             lines.append(text)
     return "\n".join(lines)
+
+
+def numba_path_line() -> str:
+    """Which field arithmetic numba_cpu ran in this process (chosen by CPU flags: kernels/signatures/ifma.py)."""
+    from . import ifma
+
+    if ifma.enabled():
+        return "- `numba_cpu` ran its AVX-512 IFMA path here: eight signatures per 512-bit vector, radix 2^52."
+    why = "switched off by KERNELS_ED25519_IFMA=0" if ifma.HAS_IFMA else "this CPU has no AVX-512 IFMA"
+    return f"- `numba_cpu` ran its radix-2^51 path here ({why}): one signature per loop iteration."

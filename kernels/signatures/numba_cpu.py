@@ -5,13 +5,17 @@ over the CPU field layout: radix 2^51 with 128-bit products (an LLVM i128 intrin
 the limbs stay in registers as tuples. Both rule sets (one flag); batch verification under ZIP 215
 (``verify_prepared_batch``: the driver is batch.py; the kernels decompress every A and R, then evaluate one
 multi-scalar multiplication by buckets, the terms dealt across the threads).
+
+Per-signature verification and both kernels of batch verification run on AVX-512 IFMA where the CPU has it
+(ifma.py: radix 2^52, eight signatures, points or windows per 512-bit vector), chosen at run time from the CPU's
+features; ``KERNELS_ED25519_IFMA=0`` in the environment, or ``ifma_path=False``, keeps the radix-2^51 path below.
 """
 from __future__ import annotations
 
 import numpy as np
 from numba import njit, prange
 
-from . import tables
+from . import ifma, tables
 from .numba_core import build
 from .prepare import Prepared
 
@@ -47,14 +51,19 @@ def compile() -> None:
     """JIT-compile the kernel (timed once by the harness as the `compile` phase)."""
     from .prepare import prepare
 
+    if ifma.enabled():
+        ifma.compile()
     verify_prepared(prepare([bytes(32)], [b""], [bytes(64)]))  # the serial kernel (both rule sets: one flag)
     verify_prepared(prepare([bytes(32)] * SERIAL_BELOW, [b""] * SERIAL_BELOW, [bytes(64)] * SERIAL_BELOW))
     for n in (8, SERIAL_MSM_BELOW):  # batch verification, serial and threaded kernels (all-zero: ZIP 215 valid)
         assert verify_prepared_batch(prepare([bytes(32)] * n, [b""] * n, [bytes(64)] * n)).all()
 
 
-def verify_prepared(prepared: Prepared, rules: str = "libsodium") -> np.ndarray:
-    """Per-signature verdicts under `rules` ("libsodium" or "zip215"), one signature per prange iteration."""
+def verify_prepared(prepared: Prepared, rules: str = "libsodium", ifma_path: bool | None = None) -> np.ndarray:
+    """Per-signature verdicts under `rules` ("libsodium" or "zip215"): eight per vector on AVX-512 IFMA
+    (``ifma.enabled()``; `ifma_path` True or False forces the choice), else one per prange iteration."""
+    if ifma.enabled() if ifma_path is None else ifma_path:
+        return ifma.verify_prepared(prepared, rules)
     out = np.zeros(prepared.count, dtype=np.uint8)
     if prepared.count:
         kernel = _verify_serial if prepared.count < SERIAL_BELOW else _verify_all
@@ -114,10 +123,15 @@ def window_bits(points: int) -> int:
     return min(range(2, 17), key=lambda c: -(-253 // c) * (points + 2 ** (c + 1)))
 
 
-def decompress(prepared: Prepared, first: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def decompress(prepared: Prepared, first: np.ndarray, ifma_path: bool | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(points, ok): -A_i at row i (for the first of equal keys, first[i] == i), -R_i at row n + i, B at row
-    2n, all in cached form; ok[i] when A_i and R_i decode under ZIP 215 and S_i < L."""
+    2n, all in cached form; ok[i] when A_i and R_i decode under ZIP 215 and S_i < L. Eight points per vector
+    on AVX-512 IFMA (as verify_prepared chooses), else one per prange iteration."""
     n = prepared.count
+    if ifma.enabled() if ifma_path is None else ifma_path:
+        pts, ok = ifma.decompress(prepared, first)
+        pts[2 * n] = B_CACHED
+        return pts, ok
     pts = np.zeros((2 * n + 1, 4, 5), dtype=np.uint64)
     ok = np.zeros(n, dtype=np.bool_)
     if n:
@@ -128,9 +142,12 @@ def decompress(prepared: Prepared, first: np.ndarray) -> tuple[np.ndarray, np.nd
     return pts, ok
 
 
-def msm_is_small_order(pts: np.ndarray, idx: np.ndarray, scalars: np.ndarray) -> bool:
+def msm_is_small_order(pts: np.ndarray, idx: np.ndarray, scalars: np.ndarray, ifma_path: bool | None = None) -> bool:
     """[8](sum_j [scalars[j]] pts[idx[j]]) is the identity: one multi-scalar multiplication, split over the
-    threads in chunks of points (each its own buckets), the partial sums added at the end."""
+    threads in chunks of points (each its own buckets), the partial sums added at the end; on AVX-512 IFMA
+    (as verify_prepared chooses) one window per lane instead (ifma.msm_is_small_order)."""
+    if ifma.enabled() if ifma_path is None else ifma_path:
+        return ifma.msm_is_small_order(pts, idx, scalars)
     from numba import get_num_threads
 
     chunks = 1 if idx.size < SERIAL_MSM_BELOW else get_num_threads()
