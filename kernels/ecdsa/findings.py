@@ -17,8 +17,9 @@ def prediction_markdown(pred: dict) -> str:
     """The prediction's numbers (kernels/ecdsa/prediction.py), before anything is measured."""
     lines = [f"**Prediction (a model: operation counts derived from the kernels' algorithm, rates scaled from the "
              f"lib25519 Ed25519 anchor).** Each verification moves {pred['bytes_in']} bytes in and one verdict byte "
-             f"out; every field multiplication is {pred['products_per_mul']} 64 x 64-bit products (Montgomery, four "
-             "limbs)."]
+             f"out; a field multiplication is {pred['products_per_mul']['p256']} 64 x 64-bit products for P-256 "
+             f"(Montgomery, four limbs) and {pred['products_per_mul']['secp256k1']} for secp256k1 (its p = 2^256 - c "
+             "reduces directly)."]
     for curve, c in pred["curves"].items():
         lines.append(f"- {curve}: about {c['field_muls']:,} field multiplications ({c['products']:,} products, "
                      f"{c['vs_ed25519']:.1f}x an Ed25519 verification's); the doublings of u2 Q are "

@@ -5,13 +5,12 @@ one (seconds per signature there)."""
 from __future__ import annotations
 
 import numpy as np
-from numba import cuda, uint64
+from numba import cuda, int32, uint64
 
 from ..measure.staged import NumbaCudaStaged
 from .curves import CURVES
-from .numba_core import build, madd_split
+from .numba_core import NAF_SHAPE, QTABLE_SHAPE, build, kernel_g_table, madd_split
 from .prepare import Prepared, PreparedStaged
-from .tables import g_table
 
 THREADS = 64
 
@@ -24,8 +23,9 @@ def _kernel(curve: str):
         i = cuda.grid(1)
         if i >= out.shape[0]:
             return
-        qtable = cuda.local.array((16, 3, 4), uint64)
-        out[i] = 1 if verify_one(words[i], gtable, qtable) else 0
+        qtable = cuda.local.array(QTABLE_SHAPE, uint64)
+        naf = cuda.local.array(NAF_SHAPE, int32)
+        out[i] = 1 if verify_one(words[i], gtable, qtable, naf) else 0
 
     return verify
 
@@ -37,7 +37,7 @@ class Staged(PreparedStaged, NumbaCudaStaged):
     """The prepared batch on the device (buffers allocated once), G's table copied once."""
 
     def __init__(self, prepared: Prepared):
-        super().__init__(prepared, constants={"gtable": g_table(prepared.curve)})
+        super().__init__(prepared, constants={"gtable": kernel_g_table(prepared.curve)})
         self.kernel_fn = KERNELS[prepared.curve]
 
     def launch(self) -> None:

@@ -3,7 +3,9 @@ Montgomery constants for the field (mod p) and the group order (mod n), with R =
 (Montgomery, "Modular multiplication without trial division", Math. Comp. 1985), and the fixed-base table
 of G: TABLE[i][d - 1] = [d * 256^i] G in affine coordinates, Montgomery form, so that u1 G is one mixed
 addition per nonzero byte of u1 and no doubling (a fixed-window comb; Hankerson, Menezes and
-Vanstone, "Guide to Elliptic Curve Cryptography", section 3.3.1). Every array is least significant limb first.
+Vanstone, "Guide to Elliptic Curve Cryptography", section 3.3.1): the C core's for both curves, the Numba
+kernel's for P-256 (its secp256k1 path takes G's odd multiples instead, numba_core.kernel_g_table). Every
+array is least significant limb first.
 """
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ R = 1 << 256
 G_WINDOW = 8  # bits per digit of u1: 32 mixed additions from a table of 32 x 255 points (510 KiB per curve)
 G_DIGITS = 256 // G_WINDOW
 G_ENTRIES = (1 << G_WINDOW) - 1
-Q_WINDOW = 4  # bits per digit of u2: a table of Q's multiples 1..15, 64 additions and 252 doublings
+Q_WINDOW = 4  # bits per digit of u2 (P-256, the C core): Q's multiples 1..15, 64 additions, 252 doublings
 Q_DIGITS = 256 // Q_WINDOW
 
 
