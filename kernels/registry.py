@@ -63,6 +63,7 @@ HOT_PATHS: dict[str, tuple[str, ...]] = {
     "kernels.memory": ("dirty_pages", "copy_pages", "wasm_memory_copy"),
     "kernels.emulation": ("nvm_persistence", "near_memory"),
     "kernels.ecdsa": ("ecdsa_verify",),
+    "kernels.bls": ("bls12381_verify",),
 }
 OPERATIONS: dict[str, str] = {op: package for package, ops in HOT_PATHS.items() for op in ops}
 

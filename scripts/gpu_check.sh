@@ -32,7 +32,7 @@ timeout 90 $PY -m kernels.measure.gpu_energy "$OUT" --backends cupy --seconds 1.
 
 # Quick sweep: GPU backends beside the CPU baselines, rows + run.json into OUT (a sweep cut short keeps its rows).
 timeout 140 $PY -m kernels sweep --profile quick --backends library,numba_cpu,numba_cuda,cupy \
-  --hot-paths hashing,signatures,checksums,memory,ecdsa --out "$OUT" 2>&1 \
+  --hot-paths hashing,signatures,checksums,memory,ecdsa,bls --out "$OUT" 2>&1 \
   | tee "$OUT/sweep.txt"
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 echo "gpu_check: results in $OUT (status $status)"

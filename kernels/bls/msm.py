@@ -1,0 +1,280 @@
+"""BLS12-381 group kernels behind one dispatcher: point decompression (with on-curve and subgroup checks) and
+multi-scalar multiplication in G1 and G2. Decode once, sum many times: a batch verifier that bisects a failed
+batch re-uses the decoded points.
+
+    decode_g1(points, *, backend="library") -> Decoded   # 48-byte compressed G1 points (ZCash encoding)
+    decode_g2(points, *, backend="library") -> Decoded   # 96-byte compressed G2 points
+    msm(decoded, scalars, *, backend="library") -> bytes # compressed sum of scalars[i] * point[i]
+    msm_many(decoded, scalar_rows, *, backend=...)        # one msm per row of scalars, over the same points
+
+- Encodings: the ZCash serialization (zkcrypto/pairing, "BLS12-381 serialization"; the IETF pairing-friendly
+  curves draft, appendix C): the top three bits of the first byte are (compressed, infinity, sign); the
+  identity is 0xc0 followed by zeros; a G2 x is x_im || x_re. `valid` is True only for a canonical encoding of
+  a point on the curve and in the prime-order subgroup (the identity is valid here: rejecting it as a public
+  key is the caller's rule).
+- Scalars: Python ints in [0, r), or a numpy (n, 4) uint64 array of little-endian 64-bit limbs.
+- `msm` of no points is the identity. A point that is not valid may only be passed with the scalar 0
+  (ValueError otherwise): skipping invalid points is the caller's job, not the kernel's.
+- Backends: "reference" (py_ecc, slow, for correctness), "library" (blst through pyblst: one scalar_mul per
+  point, the per-point loop a node would write), "numba_cpu", "opencl", "numba_cuda", "cupy" (one algorithm,
+  msm_numba_core.py in Numba and kernels/common/bls12_381.h in C). The kernel backends share one payload
+  (Montgomery limbs), so points decoded by one of them can be summed by another; "reference" and "library"
+  payloads are their own. A backend that cannot run raises kernels.registry.BackendUnavailable.
+- The device msm (OpenCL, CUDA) gives one work-item to each (window, bucket), and each reads every point's
+  digit: meant for batches up to a few thousand points, as the IC's blocks and certificate streams are.
+- `bench()` (or `python -m kernels.bls.msm`) times decode and msm per point, the backends interleaved in one
+  process, outputs checked against the library.
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..registry import BackendUnavailable
+
+# BLS12-381 (draft-irtf-cfrg-pairing-friendly-curves-11, section 4.2.1): the base field prime p, the prime
+# order r of G1 and G2, and the curve parameter x (the BLS parameter, here X = -0xd201000000010000).
+P = 0x1A0111EA397FE69A4B1BA7B6434BACD764774B84F38512BF6730D2A0F6B0F6241EABFFFEB153FFFFB9FEFFFFFFFFAAAB
+R = 0x73EDA753299D7D483339D80809A1D80553BDA402FFFE5BFEFFFFFFFF00000001
+X = -0xD201000000010000
+B_G1 = 4  # E: y^2 = x^3 + 4 over GF(p)
+B_G2 = (4, 4)  # E': y^2 = x^3 + 4(1 + i) over GF(p^2) = GF(p)[i] / (i^2 + 1)
+
+SIZES = {"g1": 48, "g2": 96}
+BACKENDS = ("reference", "library", "numba_cpu", "opencl", "cupy", "numba_cuda")
+MODULES = {"reference": "msm_reference", "library": "msm_library", "numba_cpu": "msm_numba_cpu",
+           "opencl": "msm_opencl", "cupy": "msm_cupy", "numba_cuda": "msm_numba_cuda"}
+LIMB_BACKENDS = ("numba_cpu", "opencl", "cupy", "numba_cuda")  # share the Montgomery-limbs payload
+
+
+@dataclass
+class Decoded:
+    """Points decoded by one backend. `valid[i]`: canonical, on the curve, in the subgroup. `payload` is the
+    backend's own form: py_ecc points (reference), pyblst elements (library), or for the kernel backends a
+    (n, words) uint64 array of Montgomery affine coordinates (x then y, Fp2 as re, im) and a last word that is
+    0 for a finite point, 1 for the identity and 2 for an invalid encoding."""
+    group: str
+    valid: np.ndarray
+    n: int
+    payload: Any
+    backend: str
+
+
+def _module(backend: str):
+    if backend not in MODULES:
+        raise ValueError(f"unknown backend {backend!r}; one of {BACKENDS}")
+    return importlib.import_module(f".{MODULES[backend]}", __package__)
+
+
+def _decode(group: str, points: Sequence[bytes], backend: str) -> Decoded:
+    size = SIZES[group]
+    points = [bytes(p) for p in points]
+    well_sized = np.array([len(p) == size for p in points], dtype=bool)
+    padded = [p if ok else bytes(size) for p, ok in zip(points, well_sized)]  # 0x00...: never valid
+    valid, payload = _module(backend).decode(group, padded)
+    return Decoded(group, np.asarray(valid, dtype=bool) & well_sized, len(points), payload, backend)
+
+
+def decode_g1(points: Sequence[bytes], *, backend: str = "library") -> Decoded:
+    """Decompress 48-byte G1 points; a wrong length is an invalid point, never an exception."""
+    return _decode("g1", points, backend)
+
+
+def decode_g2(points: Sequence[bytes], *, backend: str = "library") -> Decoded:
+    """Decompress 96-byte G2 points; a wrong length is an invalid point, never an exception."""
+    return _decode("g2", points, backend)
+
+
+def scalar_limbs(scalars) -> np.ndarray:
+    """Scalars as a (n, 4) uint64 little-endian limb array, each checked to lie in [0, r)."""
+    if isinstance(scalars, np.ndarray):
+        if scalars.ndim != 2 or scalars.shape[1] != 4:
+            raise ValueError(f"scalar limbs must have shape (n, 4), not {scalars.shape}")
+        limbs = np.ascontiguousarray(scalars, dtype=np.uint64)
+        values = scalar_ints(limbs)
+    else:
+        values = [int(s) for s in scalars]
+        limbs = np.array([[(s >> (64 * k)) & 0xFFFFFFFFFFFFFFFF for k in range(4)] for s in values if 0 <= s],
+                         dtype=np.uint64).reshape(-1, 4)
+    if any(s < 0 or s >= R for s in values):
+        raise ValueError("scalars must lie in [0, r)")
+    return limbs
+
+
+def scalar_ints(limbs: np.ndarray) -> list[int]:
+    return [sum(int(w) << (64 * k) for k, w in enumerate(row)) for row in limbs]
+
+
+# ---- the kernel backends' shared layout: 64-bit limbs, least significant first --------------------------------
+LIMBS = 6  # a number mod p in 6 x 64 bits
+COMPONENTS = {"g1": 1, "g2": 2}  # GF(p) or GF(p^2) coordinates
+MONT_R = 1 << 384  # the Montgomery radix
+
+
+def input_words(group: str, points: list[bytes]) -> np.ndarray:
+    """(n, 6 k + 1) uint64 for k = 1 (G1) or 2 (G2): x as limbs with the three flag bits cleared (for G2
+    x_re then x_im), then the flags (bit 2: compressed, bit 1: infinity, bit 0: sign), as the decode kernels
+    read them."""
+    k, n = COMPONENTS[group], len(points)
+    raw = np.frombuffer(b"".join(points), dtype=np.uint8).reshape(n, 48 * k).copy()
+    flags = (raw[:, 0] >> 5).astype(np.uint64)
+    raw[:, 0] &= 0x1F
+    halves = raw.view(">u8").reshape(n, k, LIMBS)[:, ::-1, ::-1]  # x_im || x_re, big-endian -> re, im; LSB first
+    words = np.empty((n, LIMBS * k + 1), dtype=np.uint64)
+    words[:, :-1] = halves.reshape(n, LIMBS * k)
+    words[:, -1] = flags
+    return words
+
+
+def point_words(group: str) -> int:
+    """Words per decoded point: Montgomery x, y (6 k limbs each), then 0 (finite), 1 (identity), 2 (invalid)."""
+    return 2 * LIMBS * COMPONENTS[group] + 1
+
+
+def _int(limbs) -> int:
+    return sum(int(w) << (64 * i) for i, w in enumerate(limbs))
+
+
+def compress_jacobian(group: str, words: np.ndarray) -> bytes:
+    """The ZCash encoding of a Jacobian point given as Montgomery limbs (X, Y, Z; Z = 0: the identity), made
+    affine here with Python integers: one point per msm, so the host does it."""
+    k = COMPONENTS[group]
+    rinv = pow(MONT_R, -1, P)
+    c = [_int(words[LIMBS * j:LIMBS * (j + 1)]) * rinv % P for j in range(3 * k)]
+    X, Y, Z = (c[0:k], c[k:2 * k], c[2 * k:3 * k])
+    if not any(Z):
+        return bytes([0xC0]) + bytes(48 * k - 1)
+    if k == 1:
+        zi = pow(Z[0], -1, P)
+        x, y = (X[0] * zi * zi % P,), (Y[0] * zi * zi * zi % P,)
+    else:
+        zi = _fp2_inv(Z)
+        zi2 = _fp2_mul(zi, zi)
+        x, y = _fp2_mul(X, zi2), _fp2_mul(Y, _fp2_mul(zi2, zi))
+    sign = y[-1] > (P - 1) // 2 if y[-1] else y[0] > (P - 1) // 2  # the largest nonzero component decides
+    first = x[-1] | (1 << 383) | (int(sign) << 381)
+    return first.to_bytes(48, "big") + b"".join(v.to_bytes(48, "big") for v in x[:-1][::-1])
+
+
+def _fp2_mul(a, b):
+    return ((a[0] * b[0] - a[1] * b[1]) % P, (a[0] * b[1] + a[1] * b[0]) % P)
+
+
+def _fp2_inv(a):
+    t = pow(a[0] * a[0] + a[1] * a[1], -1, P)
+    return (a[0] * t % P, -a[1] * t % P)
+
+
+def window_bits(n: int, bits: int) -> int:
+    """Pippenger's window c minimising (ceil(bits / c) + 1) (n + 2^c) additions: with signed digits each of the
+    windows (one more for the last carry) has 2^(c-1) buckets, filled by n additions and summed by 2 running
+    sums each; 1 <= c <= 16."""
+    return min(range(1, 17), key=lambda c: (-(-bits // c) + 1) * (n + (1 << c)))
+
+
+def signed_digits(limbs: np.ndarray, c: int) -> np.ndarray:
+    """(n, windows) int32 signed c-bit digits d_w in (-2^(c-1), 2^(c-1)] with sum_w d_w 2^(c w) = s for each
+    scalar s: unsigned windows, a digit above 2^(c-1) becomes d - 2^c and carries one into the next window (so
+    a point enters a bucket as P or -P, and only 2^(c-1) buckets are needed). Windows: ceil(bits / c) + 1."""
+    n, nwin = limbs.shape[0], -(-scalar_bits(limbs) // c) + 1
+    digits = np.zeros((n, nwin), np.int64)
+    carry = np.zeros(n, np.int64)
+    mask = np.uint64((1 << c) - 1)
+    for w in range(nwin - 1):
+        k, off = divmod(w * c, 64)
+        u = limbs[:, k] >> np.uint64(off)
+        if off + c > 64 and k < 3:
+            u = u | (limbs[:, k + 1] << np.uint64(64 - off))
+        d = (u & mask).astype(np.int64) + carry
+        carry = (d > (1 << (c - 1))).astype(np.int64)
+        digits[:, w] = d - (carry << c)
+    digits[:, nwin - 1] = carry
+    return digits.astype(np.int32)
+
+
+def scalar_bits(limbs: np.ndarray) -> int:
+    """The bit length of the largest scalar (0 when all are zero)."""
+    for k in range(3, -1, -1):
+        top = int(limbs[:, k].max()) if limbs.shape[0] else 0
+        if top:
+            return 64 * k + top.bit_length()
+    return 0
+
+
+def _check(decoded: Decoded, limbs: np.ndarray, backend: str) -> None:
+    if limbs.shape[0] != decoded.n:
+        raise ValueError(f"{limbs.shape[0]} scalars for {decoded.n} points")
+    nonzero = limbs.any(axis=1)
+    if (nonzero & ~decoded.valid).any():
+        raise ValueError("an invalid point has a nonzero scalar")
+    same_family = decoded.backend == backend or (decoded.backend in LIMB_BACKENDS and backend in LIMB_BACKENDS)
+    if not same_family:
+        raise ValueError(f"points decoded by {decoded.backend!r} cannot be summed by {backend!r}: decode them "
+                         f"with {backend!r} (the kernel backends {LIMB_BACKENDS} share one payload)")
+
+
+def msm(decoded: Decoded, scalars, *, backend: str = "library") -> bytes:
+    """The compressed encoding of sum(scalars[i] * point[i]); the identity for no points."""
+    return msm_many(decoded, [scalars], backend=backend)[0]
+
+
+def msm_many(decoded: Decoded, scalar_rows, *, backend: str = "library") -> list[bytes]:
+    """One msm per row of scalars over the same decoded points (a bisection's subsets are rows with zeros)."""
+    module = _module(backend)
+    rows = [scalar_limbs(s) for s in scalar_rows]
+    for limbs in rows:
+        _check(decoded, limbs, backend)
+    return [module.msm(decoded, limbs) for limbs in rows]
+
+
+__all__ = ["Decoded", "decode_g1", "decode_g2", "msm", "msm_many", "scalar_limbs", "BackendUnavailable", "P", "R",
+           "X", "BACKENDS"]
+
+
+def bench(groups=("g1", "g2"), sizes=(23, 1000), backends=("library", "numba_cpu", "opencl"), bits: int = 128,
+          repeats: int = 5, seed: int = 1) -> list[dict]:
+    """Per-point cost of decode and msm, the backends timed interleaved in this process (each repeat runs
+    every backend once, in turn), outputs checked against the library's; the median of `repeats` after one
+    warm-up call. Rows: group, n, backend, phase ("decode" or "msm"), seconds per point."""
+    import random
+    import time
+
+    from pyblst import BlstP1Element, BlstP2Element
+
+    from .. import devices
+
+    backends = [b for b in backends if devices.unavailable_reason(b) is None]
+    rng = random.Random(seed)
+    element = {"g1": BlstP1Element, "g2": BlstP2Element}
+    rows = []
+    for group in groups:
+        for n in sizes:
+            points = [element[group].hash_to_group(rng.randbytes(8), b"BENCH").compress() for _ in range(n)]
+            scalars = [rng.getrandbits(bits) for _ in range(n)]
+            decoder = decode_g1 if group == "g1" else decode_g2
+            want = msm(decoder(points, backend="library"), scalars, backend="library")
+            times = {(b, phase): [] for b in backends for phase in ("decode", "msm")}
+            for repeat in range(repeats + 1):
+                for b in backends:
+                    t0 = time.perf_counter()
+                    decoded = decoder(points, backend=b)
+                    t1 = time.perf_counter()
+                    got = msm(decoded, scalars, backend=b)
+                    t2 = time.perf_counter()
+                    if got != want or not decoded.valid.all():
+                        raise AssertionError(f"{b} disagrees with the library on {group}, n = {n}")
+                    if repeat:  # the first round compiles and warms up
+                        times[(b, "decode")].append((t1 - t0) / n)
+                        times[(b, "msm")].append((t2 - t1) / n)
+            rows += [{"group": group, "n": n, "backend": b, "phase": phase, "bits": bits,
+                      "seconds_per_point": float(np.median(v))} for (b, phase), v in times.items()]
+    return rows
+
+
+if __name__ == "__main__":  # python -m kernels.bls.msm: the per-point table
+    for row in bench():
+        print(f"{row['group']} n={row['n']:5d} {row['backend']:10s} {row['phase']:6s} "
+              f"{row['seconds_per_point'] * 1e6:10.1f} us/point")

@@ -1,0 +1,507 @@
+"""BLS12-381 group kernels for Numba, written once and compiled per target: ``build(njit, madd_i128)`` for the
+CPU (msm_numba_cpu.py) and ``build(cuda.jit(device=True), madd_split)`` for the GPU (msm_numba_cuda.py), with
+the 64 x 64 -> 128-bit product helpers of kernels/ecdsa/numba_core.py. The same algorithm as the C core
+(kernels/common/bls12_381.h):
+
+- GF(p): six 64-bit limbs as tuples (registers), Montgomery form with R = 2^384, the word-by-word (CIOS)
+  Montgomery product (Koc, Acar and Kaliski, IEEE Micro 1996); square roots as a^((p+1)/4) (p = 3 mod 4),
+  inverses as a^(p-2) (Fermat);
+- GF(p^2) = GF(p)[i]/(i^2 + 1): Karatsuba products, and the square root by the "complex method" (Adj and
+  Rodriguez-Henriquez, "Square root computation over even extension fields", IEEE Trans. Computers 2014,
+  section on q = 3 mod 4): sqrt(a0 + a1 i) from s = sqrt(a0^2 + a1^2) and y = ((a0 + s) / 2)^((p+1)/4): the
+  root is (y, a1 / 2y) or (a1 / 2y, y), whichever squares to a (three exponentiations in GF(p) in all);
+- points in Jacobian coordinates on y^2 = x^3 + b (a = 0), the same formulas for G1 over GF(p) and G2 over
+  GF(p^2) (built twice from one template, `_group`): dbl-2009-l, add-2007-bl and madd-2007-bl
+  (Explicit-Formulas Database, hyperelliptic.org/EFD), with infinity, doubling and P + (-P) handled;
+- decompression per the ZCash encoding (flags, x < p, y from the square root, the sign bit as "y is the
+  larger of y, -y": for GF(p^2) the imaginary part decides unless it is 0), then the subgroup checks of Scott
+  ("A note on group membership tests for G1, G2 and GT on BLS pairing-friendly curves", eprint 2021/1130, as
+  blst does them): G1: phi(P) == [-x^2]P with phi(x, y) = (beta x, y), beta the cube root of unity for which
+  phi acts on G1 as -x^2; G2: psi(P) == [x]P with psi the untwist-Frobenius-twist map; x = -0xd201000000010000
+  (64 bits, 6 of them set), so each check is one or two 64-bit double-and-add chains instead of [r]P's 255;
+- multi-scalar multiplication: Pippenger's bucket method over signed c-bit digits of the scalars
+  (msm.signed_digits, computed on the host: 2^(c-1) buckets per window, a point entering as P or -P), each
+  window's buckets filled by mixed additions of the affine points and summed by running sums, the windows
+  combined by c doublings each. Straus's interleaved windows, tried for few points, were no faster at 23 points and
+  slower from 40 (Jacobian additions of table entries cost more than Pippenger's mixed bucket additions), so
+  Pippenger serves every size.
+"""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+
+from ..ecdsa.numba_core import madd_i128, madd_split  # noqa: F401  (the two drivers' product helpers)
+from .msm import B_G1, B_G2, LIMBS, MONT_R, P, X
+
+U0, U1 = np.uint64(0), np.uint64(1)
+MASK64 = (1 << 64) - 1
+ABS_X = np.uint64(-X)
+# The endomorphisms of the subgroup checks (values computed from p with py_ecc and checked by
+# tests/test_bls_msm.py: phi(G1) = [-x^2] G1, psi(G2) = [x] G2): beta, a primitive cube root of unity mod p;
+# psi(x, y) = (conj(x) CX, conj(y) CY) with CX = 1 / (1 + i)^((p - 1) / 3), CY = 1 / (1 + i)^((p - 1) / 2).
+BETA = 0x5F19672FDF76CE51BA69C6076A0F77EADDB3A93BE6F89688DE17D813620A00022E01FFFFFFFEFFFE
+CX = (0, 0x1A0111EA397FE699EC02408663D4DE85AA0D857D89759AD4897D29650FB85F9B409427EB4F49FFFD8BFD00000000AAAD)
+CY = (0x135203E60180A68EE2E9C448D77A2CD91C3DEDD930B1CF60EF396489F61EB45E304466CF3E67FA0AF1EE7B04121BDEA2,
+      0x06AF0E0437FF400B6831E36D6BD17FFE48395DABC2D3435E77F76E17009241C5EE67992F72EC05F4C81084FBEDE3CC09)
+
+
+def limbs(x: int) -> tuple:
+    """x as a tuple of six uint64 limbs, least significant first."""
+    return tuple(np.uint64((x >> (64 * i)) & MASK64) for i in range(LIMBS))
+
+
+def mont(x: int) -> tuple:
+    return limbs(x * MONT_R % P)
+
+
+def build(jit, madd) -> SimpleNamespace:
+    """The kernel functions, compiled with `jit` (njit, or cuda.jit(device=True))."""
+    PL = limbs(P)
+    PINV = np.uint64((-pow(P, -1, 1 << 64)) % (1 << 64))
+    ONE, R2 = mont(1), limbs(MONT_R * MONT_R % P)
+    RAW_ONE = limbs(1)
+    HALF = limbs((P - 1) // 2)  # y is "large" (sign bit 1) when y > (p - 1) / 2
+    SQRT_E, INV_E = limbs((P + 1) // 4), limbs(P - 2)
+    SQRT_BITS, INV_BITS = ((P + 1) // 4).bit_length(), (P - 2).bit_length()
+    INV2 = mont(pow(2, -1, P))
+    B1 = mont(B_G1)
+    B2 = (mont(B_G2[0]), mont(B_G2[1]))
+    BETA_M = mont(BETA)
+    CX_M, CY_M = (mont(CX[0]), mont(CX[1])), (mont(CY[0]), mont(CY[1]))
+    Z = limbs(0)
+
+    # ---- 384-bit numbers ------------------------------------------------------------------------------------
+    @jit
+    def addc(a, b, carry):
+        s = a + b
+        c1 = U1 if s < a else U0
+        t = s + carry
+        c2 = U1 if t < s else U0
+        return t, c1 | c2
+
+    @jit
+    def subb(a, b, borrow):
+        d = a - b
+        b1 = U1 if a < b else U0
+        t = d - borrow
+        b2 = U1 if d < borrow else U0
+        return t, b1 | b2
+
+    @jit
+    def sub6(a, b):
+        d0, br = subb(a[0], b[0], U0)
+        d1, br = subb(a[1], b[1], br)
+        d2, br = subb(a[2], b[2], br)
+        d3, br = subb(a[3], b[3], br)
+        d4, br = subb(a[4], b[4], br)
+        d5, br = subb(a[5], b[5], br)
+        return (d0, d1, d2, d3, d4, d5), br
+
+    @jit
+    def add6(a, b):
+        s0, cr = addc(a[0], b[0], U0)
+        s1, cr = addc(a[1], b[1], cr)
+        s2, cr = addc(a[2], b[2], cr)
+        s3, cr = addc(a[3], b[3], cr)
+        s4, cr = addc(a[4], b[4], cr)
+        s5, cr = addc(a[5], b[5], cr)
+        return (s0, s1, s2, s3, s4, s5), cr
+
+    @jit
+    def fp_is_zero(a):
+        return (a[0] | a[1] | a[2] | a[3] | a[4] | a[5]) == U0
+
+    @jit
+    def fp_eq(a, b):
+        return fp_is_zero(sub6(a, b)[0])
+
+    @jit
+    def less(a, b):
+        return sub6(a, b)[1] != U0
+
+    # ---- GF(p) ----------------------------------------------------------------------------------------------
+    @jit
+    def fp_mul(a, b):
+        """a b R^-1 mod p for a, b < p (CIOS)."""
+        a0, a1, a2, a3, a4, a5 = a
+        t0 = t1 = t2 = t3 = t4 = t5 = t6 = U0
+        for i in range(6):
+            bi = b[i]
+            t0, cr = madd(a0, bi, t0, U0)
+            t1, cr = madd(a1, bi, t1, cr)
+            t2, cr = madd(a2, bi, t2, cr)
+            t3, cr = madd(a3, bi, t3, cr)
+            t4, cr = madd(a4, bi, t4, cr)
+            t5, cr = madd(a5, bi, t5, cr)
+            t6, t7 = addc(t6, cr, U0)
+            q = t0 * PINV
+            _, cr = madd(q, PL[0], t0, U0)
+            t0, cr = madd(q, PL[1], t1, cr)
+            t1, cr = madd(q, PL[2], t2, cr)
+            t2, cr = madd(q, PL[3], t3, cr)
+            t3, cr = madd(q, PL[4], t4, cr)
+            t4, cr = madd(q, PL[5], t5, cr)
+            t5, c2 = addc(t6, cr, U0)
+            t6 = t7 + c2
+        r = (t0, t1, t2, t3, t4, t5)
+        d, br = sub6(r, PL)
+        return d if (t6 != U0 or br == U0) else r
+
+    @jit
+    def fp_sq(a):
+        return fp_mul(a, a)
+
+    @jit
+    def fp_add(a, b):
+        s, _ = add6(a, b)  # < 2p < 2^384: no carry out
+        d, br = sub6(s, PL)
+        return s if br != U0 else d
+
+    @jit
+    def fp_sub(a, b):
+        d, br = sub6(a, b)
+        if br != U0:
+            d, _ = add6(d, PL)
+        return d
+
+    @jit
+    def fp_neg(a):
+        return Z if fp_is_zero(a) else sub6(PL, a)[0]
+
+    @jit
+    def fp_pow(a, e, nbits):
+        """a^e for an exponent e given as limbs with nbits bits (square and multiply from the top)."""
+        x = ONE
+        for i in range(nbits - 1, -1, -1):
+            x = fp_sq(x)
+            if (e[i // 64] >> np.uint64(i % 64)) & U1:
+                x = fp_mul(x, a)
+        return x
+
+    @jit
+    def fp_inv(a):
+        return fp_pow(a, INV_E, INV_BITS)
+
+    @jit
+    def fp_sqrt(a):
+        """(True, a square root of a) if a is a square, else (False, junk)."""
+        y = fp_pow(a, SQRT_E, SQRT_BITS)
+        return fp_eq(fp_sq(y), a), y
+
+    @jit
+    def fp_large(a):
+        """The sign bit: a (Montgomery) > (p - 1) / 2 once out of Montgomery form."""
+        return less(HALF, fp_mul(a, RAW_ONE))
+
+    @jit
+    def fp_to_mont(a):
+        return fp_mul(a, R2)
+
+    # ---- GF(p^2) = GF(p)[i] / (i^2 + 1), elements (re, im) --------------------------------------------------
+    @jit
+    def f2_mul(a, b):
+        v0 = fp_mul(a[0], b[0])
+        v1 = fp_mul(a[1], b[1])
+        s = fp_mul(fp_add(a[0], a[1]), fp_add(b[0], b[1]))
+        return fp_sub(v0, v1), fp_sub(fp_sub(s, v0), v1)
+
+    @jit
+    def f2_sq(a):
+        m = fp_mul(a[0], a[1])
+        return fp_mul(fp_add(a[0], a[1]), fp_sub(a[0], a[1])), fp_add(m, m)
+
+    @jit
+    def f2_add(a, b):
+        return fp_add(a[0], b[0]), fp_add(a[1], b[1])
+
+    @jit
+    def f2_sub(a, b):
+        return fp_sub(a[0], b[0]), fp_sub(a[1], b[1])
+
+    @jit
+    def f2_neg(a):
+        return fp_neg(a[0]), fp_neg(a[1])
+
+    @jit
+    def f2_is_zero(a):
+        return fp_is_zero(a[0]) and fp_is_zero(a[1])
+
+    @jit
+    def f2_eq(a, b):
+        return fp_eq(a[0], b[0]) and fp_eq(a[1], b[1])
+
+    @jit
+    def f2_sqrt(a):
+        """(True, a square root of a) if a is a square in GF(p^2), else (False, junk): the complex method."""
+        a0, a1 = a
+        if fp_is_zero(a1):
+            ok, s = fp_sqrt(a0)
+            if ok:
+                return True, (s, Z)
+            ok, s = fp_sqrt(fp_neg(a0))  # (s i)^2 = -s^2 = a0
+            return ok, (Z, s)
+        ok, s = fp_sqrt(fp_add(fp_sq(a0), fp_sq(a1)))  # the norm is a square iff a is
+        if not ok:
+            return False, a
+        # t = (a0 + s) / 2 is not 0 (else a1 = 0), so y = t^((p+1)/4) has y^2 = t or -t; with w = a1 / 2y the
+        # root is (y, w) when y^2 = t, else (w, y) (then (a0 - s) / 2 = w^2): one exponentiation, one inverse
+        t = fp_mul(fp_add(a0, s), INV2)
+        y = fp_pow(t, SQRT_E, SQRT_BITS)
+        w = fp_mul(a1, fp_inv(fp_add(y, y)))
+        x = (y, w) if fp_eq(fp_sq(y), t) else (w, y)
+        return f2_eq(f2_sq(x), a), x
+
+    @jit
+    def f2_large(a):
+        if fp_is_zero(a[1]):
+            return fp_large(a[0])
+        return fp_large(a[1])
+
+    @jit
+    def f2_to_mont(a):
+        return fp_to_mont(a[0]), fp_to_mont(a[1])
+
+    @jit
+    def fp_load(row, off):
+        return (row[off], row[off + 1], row[off + 2], row[off + 3], row[off + 4], row[off + 5])
+
+    @jit
+    def fp_store(row, off, a):
+        for k in range(6):
+            row[off + k] = a[k]
+
+    @jit
+    def f2_load(row, off):
+        return fp_load(row, off), fp_load(row, off + 6)
+
+    @jit
+    def f2_store(row, off, a):
+        fp_store(row, off, a[0])
+        fp_store(row, off + 6, a[1])
+
+    @jit
+    def g1_endo(x, y):
+        """phi(x, y) = (beta x, y)."""
+        return fp_mul(x, BETA_M), y
+
+    @jit
+    def g2_endo(x, y):
+        """psi(x, y) = (conj(x) CX, conj(y) CY)."""
+        return f2_mul((x[0], fp_neg(x[1])), CX_M), f2_mul((y[0], fp_neg(y[1])), CY_M)
+
+    fp = SimpleNamespace(mul=fp_mul, sq=fp_sq, add=fp_add, sub=fp_sub, neg=fp_neg, is_zero=fp_is_zero,
+                         sqrt=fp_sqrt, large=fp_large, to_mont=fp_to_mont, load=fp_load,
+                         store=fp_store, zero=Z, one=ONE, b=B1, width=6, endo=g1_endo, x_times=2)
+    fp2 = SimpleNamespace(mul=f2_mul, sq=f2_sq, add=f2_add, sub=f2_sub, neg=f2_neg, is_zero=f2_is_zero,
+                          sqrt=f2_sqrt, large=f2_large, to_mont=f2_to_mont, load=f2_load, store=f2_store,
+                          zero=(Z, Z), one=(ONE, Z), b=B2, width=12, endo=g2_endo, x_times=1)
+
+    @jit
+    def below_p(row, off, width):
+        """Every 6-limb component of row[off : off + width] (raw, not Montgomery) is < p."""
+        for c in range(0, width, 6):
+            if not less(fp_load(row, off + c), PL):
+                return False
+        return True
+
+    return SimpleNamespace(g1=_group(jit, fp, below_p), g2=_group(jit, fp2, below_p),
+                           fp_mul=fp_mul, fp_add=fp_add, fp_sub=fp_sub, fp_inv=fp_inv, fp_sqrt=fp_sqrt,
+                           f2_mul=f2_mul, f2_sq=f2_sq, f2_sqrt=f2_sqrt, fp_load=fp_load, fp_store=fp_store)
+
+
+def _group(jit, F, below_p) -> SimpleNamespace:
+    """Point decompression, the subgroup check and Pippenger's pieces on y^2 = x^3 + b over the field F."""
+    fmul, fsq, fadd, fsub, is_zero = F.mul, F.sq, F.add, F.sub, F.is_zero
+    fload, fstore = F.load, F.store
+    to_mont, fsqrt, large, neg = F.to_mont, F.sqrt, F.large, F.neg
+    ZERO, ONE, BM, W = F.zero, F.one, F.b, F.width
+    endo, X_TIMES = F.endo, F.x_times  # the subgroup check: endo(P) == [-x^2]P (G1) or [x]P (G2)
+    FLAG = 2 * W  # the flag word of a decoded point
+    JW = 3 * W  # words of a Jacobian point
+
+    @jit
+    def dbl(X, Y, Zc):
+        """dbl-2009-l (a = 0); Z3 = 2 Y Z is 0 for the identity and for points of order 2."""
+        a = fsq(X)
+        b = fsq(Y)
+        c = fsq(b)
+        d = fsub(fsub(fsq(fadd(X, b)), a), c)
+        d = fadd(d, d)
+        e = fadd(fadd(a, a), a)
+        X3 = fsub(fsq(e), fadd(d, d))
+        c8 = fadd(c, c)
+        c8 = fadd(c8, c8)
+        c8 = fadd(c8, c8)
+        Y3 = fsub(fmul(e, fsub(d, X3)), c8)
+        yz = fmul(Y, Zc)
+        return X3, Y3, fadd(yz, yz)
+
+    @jit
+    def add(X1, Y1, Z1, X2, Y2, Z2):
+        """add-2007-bl, with the identity, P + P and P + (-P) handled."""
+        if is_zero(Z1):
+            return X2, Y2, Z2
+        if is_zero(Z2):
+            return X1, Y1, Z1
+        z1z1 = fsq(Z1)
+        z2z2 = fsq(Z2)
+        u1 = fmul(X1, z2z2)
+        u2 = fmul(X2, z1z1)
+        s1 = fmul(fmul(Y1, Z2), z2z2)
+        s2 = fmul(fmul(Y2, Z1), z1z1)
+        h = fsub(u2, u1)
+        rr = fsub(s2, s1)
+        if is_zero(h):
+            if is_zero(rr):
+                return dbl(X1, Y1, Z1)
+            return ZERO, ONE, ZERO
+        h2 = fadd(h, h)
+        i = fsq(h2)
+        j = fmul(h, i)
+        rr = fadd(rr, rr)
+        v = fmul(u1, i)
+        X3 = fsub(fsub(fsq(rr), j), fadd(v, v))
+        s1j = fmul(s1, j)
+        Y3 = fsub(fmul(rr, fsub(v, X3)), fadd(s1j, s1j))
+        Z3 = fmul(fsub(fsub(fsq(fadd(Z1, Z2)), z1z1), z2z2), h)
+        return X3, Y3, Z3
+
+    @jit
+    def add_affine(X1, Y1, Z1, x2, y2):
+        """madd-2007-bl: P1 + (x2, y2) for a finite affine point, with the identity, doubling, P + (-P)."""
+        if is_zero(Z1):
+            return x2, y2, ONE
+        z1z1 = fsq(Z1)
+        u2 = fmul(x2, z1z1)
+        s2 = fmul(fmul(y2, Z1), z1z1)
+        h = fsub(u2, X1)
+        rr = fsub(s2, Y1)
+        if is_zero(h):
+            if is_zero(rr):
+                return dbl(X1, Y1, Z1)
+            return ZERO, ONE, ZERO
+        hh = fsq(h)
+        i = fadd(hh, hh)
+        i = fadd(i, i)
+        j = fmul(h, i)
+        rr = fadd(rr, rr)
+        v = fmul(X1, i)
+        X3 = fsub(fsub(fsq(rr), j), fadd(v, v))
+        y1j = fmul(Y1, j)
+        Y3 = fsub(fmul(rr, fsub(v, X3)), fadd(y1j, y1j))
+        Z3 = fsub(fsub(fsq(fadd(Z1, h)), z1z1), hh)
+        return X3, Y3, Z3
+
+    @jit
+    def times_abs_x(X, Y, Zc):
+        """[|x|] P, double-and-add over the 64 bits of |x|."""
+        AX, AY, AZ = X, Y, Zc
+        for i in range(62, -1, -1):
+            AX, AY, AZ = dbl(AX, AY, AZ)
+            if (ABS_X >> np.uint64(i)) & U1:
+                AX, AY, AZ = add(AX, AY, AZ, X, Y, Zc)
+        return AX, AY, AZ
+
+    @jit
+    def in_subgroup(x, y):
+        """Scott's test for a finite point on the curve: [|x|^k] P + endo(P) == O, i.e. endo(P) == [-x^2]P
+        (G1, k = 2) or endo(P) == [x]P (G2, k = 1, x < 0)."""
+        X, Y, Zc = times_abs_x(x, y, ONE)
+        for _ in range(X_TIMES - 1):
+            X, Y, Zc = times_abs_x(X, Y, Zc)
+        ex, ey = endo(x, y)
+        return is_zero(add_affine(X, Y, Zc, ex, ey)[2])
+
+    @jit
+    def decode_one(words, out):
+        """words: raw x limbs (W) and the flags word; out: Montgomery x, y and the flag word (0 finite,
+        1 identity, 2 invalid). True when the encoding is a valid point of the subgroup."""
+        for k in range(FLAG + 1):
+            out[k] = U0
+        out[FLAG] = np.uint64(2)
+        flags = words[W]
+        sign = (flags & U1) != U0
+        if ((flags >> np.uint64(2)) & U1) == U0:  # not the compressed form
+            return False
+        x = fload(words, 0)
+        if ((flags >> U1) & U1) != U0:  # the identity: sign 0 and x = 0
+            if sign or not is_zero(x):
+                return False
+            out[FLAG] = U1
+            return True
+        if not below_p(words, 0, W):
+            return False
+        xm = to_mont(x)
+        ok, y = fsqrt(fadd(fmul(fsq(xm), xm), BM))
+        if not ok:
+            return False
+        if large(y) != sign:
+            y = neg(y)
+        if not in_subgroup(xm, y):
+            return False
+        fstore(out, 0, xm)
+        fstore(out, W, y)
+        out[FLAG] = U0
+        return True
+
+    @jit
+    def identity():
+        return ZERO, ONE, ZERO
+
+    @jit
+    def load_jac(row, off):
+        return fload(row, off), fload(row, off + W), fload(row, off + 2 * W)
+
+    @jit
+    def store_jac(row, off, X, Y, Zc):
+        fstore(row, off, X)
+        fstore(row, off + W, Y)
+        fstore(row, off + 2 * W, Zc)
+
+    @jit
+    def bucket_add(buckets, d, point):
+        """buckets[|d| - 1] += the decoded (finite) point, negated when the digit d is negative."""
+        b = abs(d) - 1
+        y = fload(point, W)
+        X, Y, Zc = load_jac(buckets[b], 0)
+        X, Y, Zc = add_affine(X, Y, Zc, fload(point, 0), y if d > 0 else neg(y))
+        store_jac(buckets[b], 0, X, Y, Zc)
+
+    @jit
+    def bucket_sum(buckets, out):
+        """sum_j (j + 1) buckets[j] by running sums, into out (a Jacobian row)."""
+        SX, SY, SZ = ZERO, ONE, ZERO
+        TX, TY, TZ = ZERO, ONE, ZERO
+        for j in range(buckets.shape[0] - 1, -1, -1):
+            BX, BY, BZ = load_jac(buckets[j], 0)
+            SX, SY, SZ = add(SX, SY, SZ, BX, BY, BZ)
+            TX, TY, TZ = add(TX, TY, TZ, SX, SY, SZ)
+        store_jac(out, 0, TX, TY, TZ)
+
+    @jit
+    def window_sum(points, digits, w, buckets, out):
+        """One Pippenger window: each point goes to the bucket of its signed digit w (as -P for a negative
+        digit), then the running sums."""
+        for i in range(points.shape[0]):
+            d = digits[i, w]
+            if d != 0 and points[i, FLAG] == U0:
+                bucket_add(buckets, d, points[i])
+        bucket_sum(buckets, out)
+
+    @jit
+    def combine(windows, c, out):
+        """sum_w 2^(c w) windows[w], from the top window down: c doublings between windows."""
+        X, Y, Zc = load_jac(windows[windows.shape[0] - 1], 0)
+        for w in range(windows.shape[0] - 2, -1, -1):
+            for _ in range(c):
+                X, Y, Zc = dbl(X, Y, Zc)
+            WX, WY, WZ = load_jac(windows[w], 0)
+            X, Y, Zc = add(X, Y, Zc, WX, WY, WZ)
+        store_jac(out, 0, X, Y, Zc)
+
+    return SimpleNamespace(dbl=dbl, add=add, add_affine=add_affine, in_subgroup=in_subgroup, decode_one=decode_one,
+                           bucket_add=bucket_add, bucket_sum=bucket_sum, window_sum=window_sum,
+                           combine=combine, times_abs_x=times_abs_x, identity=identity, load=fload,
+                           load_jac=load_jac, store_jac=store_jac, width=W, jacobian_words=JW)

@@ -1,0 +1,296 @@
+"""BLS12-381 min-sig verification with the IC's rules: RFC 9380 hash-to-curve vectors, a recorded mainnet
+certificate, verdicts known from construction (bad encodings, points off the curve or outside the subgroup,
+the identity key), batch verification with bisection against single verification (differential fuzzing),
+certificates with and without delegation, consensus counts, empty batches and bad arguments. The reference
+(py_ecc, a quarter of a second per pairing check) runs on a few items only."""
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from kernels.bls import IC_DST, POP_DST, bls12381_verify_batch, certificate as cert, library, reference
+from kernels.bls.batch import SINGLES_BELOW, random_scalars
+from kernels.bls.prediction import consensus_verifications, cost_model
+from kernels.bls.workloads import (MAINNET_ROOT_KEY, RECORDED_CERTIFICATE, RECORDED_DELEGATION_ROOT, RECORDED_ROOT,
+                                   RFC9380_G1_DST, RFC9380_G1_VECTORS, build_certificate, certificate_stream,
+                                   compress_xy, consensus_shares, correctness_batch, delegation, distinct_messages,
+                                   off_subgroup_points, root_key, shares_needed, with_bad_items)
+from kernels.hashing import hashtree
+from kernels.registry import HOT_PATHS, BackendUnavailable
+
+FAST_BATCH = ["library", "opencl"]  # the batch method's decode + MSM backends quick to start here
+
+
+def batch_or_skip(keys, msgs, sigs, backend, **kw):
+    try:
+        return bls12381_verify_batch(keys, msgs, sigs, backend=backend, method="batch", **kw)
+    except BackendUnavailable as e:
+        pytest.skip(str(e))
+
+
+def test_registered():
+    assert HOT_PATHS["kernels.bls"] == ("bls12381_verify",)
+
+
+@pytest.mark.parametrize("message, x, y", RFC9380_G1_VECTORS)
+def test_hash_to_curve_rfc9380(message, x, y):
+    from pyblst import BlstP1Element
+
+    assert reference.hash_to_g1_bytes(message, RFC9380_G1_DST) == x + y
+    assert BlstP1Element.hash_to_group(message, RFC9380_G1_DST).compress() == compress_xy(x, y)
+
+
+def test_generators_match_py_ecc():
+    from py_ecc.optimized_bls12_381 import G1, G2
+
+    assert reference.compress_g1(G1) == library.G1_GENERATOR_BYTES
+    assert reference.compress_g2(G2) == library.G2_GENERATOR_BYTES
+
+
+def test_recorded_mainnet_certificate():
+    parsed = cert.parse(RECORDED_CERTIFICATE)
+    assert parsed.root == RECORDED_ROOT == hashtree.digest_recursive(parsed.tree)
+    assert parsed.delegation.root == RECORDED_DELEGATION_ROOT
+    key = cert.signing_key(parsed, MAINNET_ROOT_KEY)
+    assert len(key) == 96 and key != MAINNET_ROOT_KEY
+    for method in ("per_item", "batch"):
+        assert cert.verify_certificates([RECORDED_CERTIFICATE], MAINNET_ROOT_KEY, method=method).tolist() == [True]
+        assert cert.verify_certificates([RECORDED_CERTIFICATE], cert.DER_PREFIX + MAINNET_ROOT_KEY,
+                                        method=method).tolist() == [True]
+    assert not cert.verify_certificate(RECORDED_CERTIFICATE, root_key())  # another root key
+
+
+def test_recorded_certificate_on_the_reference():
+    parsed = cert.parse(RECORDED_CERTIFICATE)
+    (k, m, s), (dk, dm, ds) = cert.checks(parsed, MAINNET_ROOT_KEY)
+    assert reference.verify(k, m, s, IC_DST)
+    assert not reference.verify(k, m, ds, IC_DST)  # the delegation's signature over the certificate's root
+
+
+@pytest.mark.parametrize("position", [10, 200, len(RECORDED_CERTIFICATE) - 5])
+def test_tampered_recorded_certificate(position):
+    data = bytearray(RECORDED_CERTIFICATE)
+    data[position] ^= 0x01
+    assert not cert.verify_certificate(bytes(data), MAINNET_ROOT_KEY)
+
+
+@pytest.mark.parametrize("delegated", [False, True])
+def test_built_certificates(delegated):
+    stream = certificate_stream(3, delegated)
+    for method in ("per_item", "batch"):
+        assert cert.verify_certificates(stream, root_key(), method=method).tolist() == [True] * 3
+        assert cert.verify_certificates(stream, MAINNET_ROOT_KEY, method=method).tolist() == [False] * 3
+    assert cert.verify_certificates([], root_key()).tolist() == []
+
+
+def test_delegation_rules():
+    subnet_id, inner = delegation(0)
+    tree = hashtree.labeled(b"time", hashtree.leaf(b"\x01"))
+    good = build_certificate(tree, (100, 0), (subnet_id, inner))
+    other_subnet = build_certificate(tree, (100, 0), (b"\x00" * 29, inner))  # no key at that path
+    wrong_signer = build_certificate(tree, (100, 1), (subnet_id, inner))  # signed by subnet 1's key
+    nested = build_certificate(tree, (100, 0), (subnet_id, good))  # a delegation inside a delegation
+    verdicts = cert.verify_certificates([good, other_subnet, wrong_signer, nested, b"", b"\xa0"], root_key())
+    assert verdicts.tolist() == [True, False, False, False, False, False]
+    with pytest.raises(ValueError):
+        cert.parse(nested)
+
+
+def test_der_key():
+    key = bytes(range(96))
+    assert cert.der_key(cert.DER_PREFIX + key) == key
+    assert cert.der_key(key) is None and cert.der_key(None) is None
+    assert cert.der_key(cert.DER_PREFIX[:-1] + b"\x01" + key) is None
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.recursive(st.integers(0, 2**64 - 1) | st.binary(max_size=40) | st.text(max_size=10),
+                    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+                    max_leaves=12))
+def test_cbor_round_trip(item):
+    assert cert.cbor_decode(cert.cbor_encode(item)) == item
+
+
+@pytest.mark.parametrize("data", [b"", b"\x40\x00", b"\x5f", b"\x82\x01", b"\xa2\x01\x01\x01\x02", b"\xf6",
+                                  b"\x20"])
+def test_cbor_rejects(data):
+    with pytest.raises(ValueError):
+        cert.cbor_decode(data)
+
+
+def test_lookup():
+    tree = hashtree.fork(hashtree.labeled(b"a", hashtree.leaf(b"1")),
+                         hashtree.labeled(b"b", hashtree.labeled(b"c", hashtree.leaf(b"2"))))
+    assert cert.lookup(tree, [b"a"]) == b"1" and cert.lookup(tree, [b"b", b"c"]) == b"2"
+    assert cert.lookup(tree, [b"b"]) is None and cert.lookup(tree, [b"z"]) is None
+
+
+def test_off_subgroup_points_are_on_the_curve():
+    from py_ecc.bls.point_compression import decompress_G1, decompress_G2
+
+    points = off_subgroup_points()
+    g1 = decompress_G1(int.from_bytes(points["g1_off_subgroup"], "big"))
+    g2 = decompress_G2((int.from_bytes(points["g2_off_subgroup"][:48], "big"),
+                        int.from_bytes(points["g2_off_subgroup"][48:], "big")))
+    assert not reference.in_subgroup(g1) and not reference.in_subgroup(g2)
+    assert library.decode_signature(points["g1_off_subgroup"]) is None  # pyblst's uncompress checks the subgroup
+    assert library.decode_public_key(points["g2_off_subgroup"]) is None
+    with pytest.raises(ValueError):
+        decompress_G1(int.from_bytes(points["g1_off_curve"], "big"))
+
+
+def test_correctness_batch_library():
+    keys, msgs, sigs, want, kinds = correctness_batch()
+    assert len(set(kinds)) > 20 and want.sum() and (~want).sum()
+    got = bls12381_verify_batch(keys, msgs, sigs, backend="library")
+    assert [k for k, g, w in zip(kinds, got, want) if g != w] == []
+
+
+@pytest.mark.parametrize("backend", FAST_BATCH)
+def test_correctness_batch_batched(backend):
+    keys, msgs, sigs, want, kinds = correctness_batch()
+    got = batch_or_skip(keys, msgs, sigs, backend)
+    assert [k for k, g, w in zip(kinds, got, want) if g != w] == []
+
+
+def test_reference_on_invalid_encodings_and_two_pairings():
+    keys, msgs, sigs, want, kinds = correctness_batch()
+    cheap = [i for i in range(len(keys)) if library.decode_public_key(keys[i]) is None
+             or library.decode_signature(sigs[i]) is None]
+    assert len(cheap) >= 10
+    valid = kinds.index("valid share (one message)")
+    wrong = kinds.index("wrong message")
+    picked = cheap + [valid, wrong]
+    got = bls12381_verify_batch([keys[i] for i in picked], [msgs[i] for i in picked], [sigs[i] for i in picked],
+                                backend="reference")
+    assert got.tolist() == want[picked].tolist()
+
+
+@pytest.mark.parametrize("backend", FAST_BATCH)
+@pytest.mark.parametrize("n", [1, 2, SINGLES_BELOW, SINGLES_BELOW + 1, 9])
+def test_bad_item_at_every_position(backend, n):
+    keys, msgs, sigs = consensus_shares(13, "notarization", 0, n)
+    for position in range(n):
+        bad = list(sigs)
+        bad[position] = sigs[(position + 1) % n] if n > 1 else sigs[0][:47]
+        want = np.ones(n, bool)
+        want[position] = False
+        assert batch_or_skip(keys, msgs, bad, backend).tolist() == want.tolist()
+
+
+@pytest.mark.parametrize("backend", FAST_BATCH)
+def test_all_bad_and_all_identity(backend):
+    keys, msgs, sigs = distinct_messages(6)
+    assert not batch_or_skip(keys, msgs, sigs[1:] + sigs[:1], backend).any()
+    identity = [b"\xc0" + bytes(47)] * 6
+    assert not batch_or_skip(keys, msgs, identity, backend).any()
+    assert not batch_or_skip([b"\xc0" + bytes(95)] * 6, msgs, sigs, backend).any()
+
+
+# A pool of items: valid ones on a shared message and on distinct messages, and every kind of invalid item.
+POOL = correctness_batch()
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.integers(0, len(POOL[0]) - 1), min_size=0, max_size=24), st.sampled_from(FAST_BATCH))
+def test_batch_equals_single_verification(indices, backend):
+    """Differential fuzzing: any mix of pool items, repeats included, in any order: the batch method's verdicts
+    equal blst's one by one (and the construction's)."""
+    keys, msgs, sigs, want, _ = POOL
+    k, m, s = [keys[i] for i in indices], [msgs[i] for i in indices], [sigs[i] for i in indices]
+    got = batch_or_skip(k, m, s, backend)
+    assert got.tolist() == library.verify_batch(k, m, s, IC_DST).tolist() == want[indices].tolist()
+
+
+@pytest.mark.slow
+def test_batch_on_numba_cpu():
+    """numba_cpu's decode and MSM (a minute of JIT compilation when its cache is cold)."""
+    keys, msgs, sigs, want, kinds = correctness_batch()
+    got = batch_or_skip(keys, msgs, sigs, "numba_cpu")
+    assert [k for k, g, w in zip(kinds, got, want) if g != w] == []
+
+
+def test_with_bad_items_and_targets_precheck():
+    keys, msgs, sigs = consensus_shares(34)
+    k, m, s, want = with_bad_items(keys, msgs, sigs, 3, seed=1)
+    assert (~want).sum() == 3
+    assert library.verify_batch(k, m, s, IC_DST).tolist() == want.tolist()
+    assert batch_or_skip(k, m, s, "library").tolist() == want.tolist()
+
+
+def test_dst_matters():
+    keys, msgs, sigs = consensus_shares(13, count=2)
+    assert library.verify_batch(keys, msgs, sigs, IC_DST).all()
+    assert not library.verify_batch(keys, msgs, sigs, POP_DST).any()
+    assert not bls12381_verify_batch(keys, msgs, sigs, backend="library", dst=POP_DST).any()
+
+
+@pytest.mark.parametrize("method", ["per_item", "batch"])
+def test_empty_batch(method):
+    out = bls12381_verify_batch([], [], [], backend="library", method=method)
+    assert out.dtype == bool and out.shape == (0,)
+
+
+def test_bad_arguments():
+    keys, msgs, sigs = consensus_shares(13, count=2)
+    with pytest.raises(ValueError, match="same length"):
+        bls12381_verify_batch(keys, msgs[:1], sigs, backend="library")
+    with pytest.raises(TypeError):
+        bls12381_verify_batch([1, 2], msgs, sigs, backend="library")
+    with pytest.raises(ValueError, match="backend"):
+        bls12381_verify_batch(keys, msgs, sigs, backend="gpu")
+    with pytest.raises(ValueError, match="method"):
+        bls12381_verify_batch(keys, msgs, sigs, backend="library", method="fast")
+    with pytest.raises(ValueError, match="batch"):
+        bls12381_verify_batch(keys, msgs, sigs, backend="opencl", method="per_item")
+    with pytest.raises(ValueError, match="dst"):
+        bls12381_verify_batch(keys, msgs, sigs, backend="library", dst=b"x" * 256)
+    with pytest.raises(ValueError):
+        random_scalars(3, 100)
+
+
+def test_random_scalars():
+    r = random_scalars(1000)
+    assert r.shape == (1000, 4) and r[:, 1:].sum() == 0 and r[:, 0].all()
+    assert len(set(r[:, 0].tolist())) == 1000
+    assert random_scalars(4, 128)[:, 2:].sum() == 0
+
+
+def test_consensus_counts():
+    """REFERENCES.md: 13/28/34/40 nodes -> n - f = 9/19/23/27, f + 1 = 5/10/12/14."""
+    for n, big, small in ((13, 9, 5), (28, 19, 10), (34, 23, 12), (40, 27, 14)):
+        c = consensus_verifications(n)
+        assert c["notarization_shares"] == c["finalization_shares"] == big == shares_needed("notarization", n)
+        assert c["random_beacon_shares"] == small
+        assert c["shares_at_threshold"] == 2 * big + small
+    with pytest.raises(ValueError):
+        consensus_verifications(0)
+    with pytest.raises(ValueError):
+        shares_needed("proposal", 13)
+
+
+def test_cost_model():
+    costs = {"decode_g1": 1.0, "decode_g2": 1.0, "hash_to_g1": 1.0, "scalar_mul_g1": 1.0, "scalar_mul_g2": 2.0,
+             "miller_loop": 4.0, "final_exp": 5.0}
+    m = cost_model(10, costs)
+    assert m["per_item_s"] == 10 * (2 + 1 + 8 + 5)
+    assert m["one_message_s"] == 10 * (2 + 3) + 1 + 2 + 1 + 8 + 5
+    assert m["distinct_s"] == 10 * (2 + 1 + 2 + 4) + 1 + 4 + 5
+
+
+def test_hot_path_contract():
+    from kernels.bls import HOT_PATH
+    from kernels.hotpath import PROFILES
+
+    for profile in PROFILES:
+        sweeps = HOT_PATH.cases(profile)
+        assert set(sweeps) == {"per_item", "batch", "steps"}
+    assert set(HOT_PATH.targets()) == {"bls12381_verify_shares_34", "bls12381_verify_distinct"}
+
+
+def test_smoke_sweep_and_target_on_library():
+    from kernels.bls import HOT_PATH
+
+    frame = HOT_PATH.run_sweep("batch", "smoke", ["library"], progress=False)
+    assert set(frame.phase) == {"kernel", "end_to_end"} and (frame.method == "batch").all()
+    steps = HOT_PATH.run_sweep("steps", "smoke", ["library"], progress=False)
+    assert set(steps.step) == {"decode", "hash_to_curve", "msm", "pairing"}
