@@ -5,6 +5,13 @@ Public entry points: the hot-path packages (``kernels.hashing``, ...), ``backend
 ``kernels.hotpath.HotPath``. CONTRIBUTING.md describes the contract; DESIGN.md in the shared folder the
 architecture.
 """
+import os
+
+# Numba's OpenMP workers spin for a while after each parallel region; on a small shared machine that spinning takes
+# the core from whatever is timed next (another backend, or the library baseline), so they sleep instead. It must
+# be set before Numba loads its threading layer; a setting already in the environment wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 from .registry import (BACKENDS, OPERATIONS, BackendUnavailable, backend_module, backends_for, hot_path,
                        hot_paths)
 
