@@ -19,94 +19,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import cbor
 from ..hashing import hashtree
 from . import IC_DST, bls12381_verify_batch
 
 STATE_ROOT_DOMAIN = b"\x0dic-state-root"  # IC spec, "Certification": domain separator of the signed root
-SELF_DESCRIBED_TAG = 55799  # RFC 8949 section 3.4.6
 # IC spec, "Certification" (DER encoding of a BLS key): SEQUENCE { SEQUENCE { OID 1.3.6.1.4.1.44668.5.3.1.2.1,
 # OID 1.3.6.1.4.1.44668.5.3.2.1 }, BIT STRING (97 bytes: 0 unused bits, the 96-byte key) }
 DER_PREFIX = bytes.fromhex("308182301d060d2b0601040182dc7c0503010201060c2b0601040182dc7c05030201036100")
-MAX_DEPTH = 64  # a deeper CBOR nesting is treated as malformed
-
-
-# --- CBOR: the definite-length subset certificates use (ints, byte and text strings, arrays, maps, tags) -------
-
-def cbor_decode(data: bytes):
-    """The single CBOR item of `data`; ValueError on anything outside the subset, truncation or trailing bytes."""
-    def item(pos: int, depth: int):
-        if depth > MAX_DEPTH or pos >= len(data):
-            raise ValueError("CBOR truncated or too deep")
-        major, extra = data[pos] >> 5, data[pos] & 31
-        pos += 1
-        if extra < 24:
-            value = extra
-        elif extra <= 27:
-            size = 1 << (extra - 24)
-            if pos + size > len(data):
-                raise ValueError("CBOR truncated")
-            value, pos = int.from_bytes(data[pos:pos + size], "big"), pos + size
-        else:
-            raise ValueError("CBOR indefinite length or reserved value")
-        if major == 0:
-            return value, pos
-        if major in (2, 3):
-            if pos + value > len(data):
-                raise ValueError("CBOR string truncated")
-            body = bytes(data[pos:pos + value])
-            return (body if major == 2 else body.decode("utf-8")), pos + value
-        if major == 4:
-            out = []
-            for _ in range(value):
-                element, pos = item(pos, depth + 1)
-                out.append(element)
-            return out, pos
-        if major == 5:
-            out = {}
-            for _ in range(value):
-                key, pos = item(pos, depth + 1)
-                if not isinstance(key, (int, str, bytes)) or key in out:
-                    raise ValueError("CBOR bad or duplicate map key")
-                out[key], pos = item(pos, depth + 1)
-            return out, pos
-        if major == 6:
-            inner, pos = item(pos, depth + 1)
-            return (inner if value == SELF_DESCRIBED_TAG else ("tag", value, inner)), pos
-        raise ValueError(f"CBOR major type {major} not used in certificates")
-
-    value, end = item(0, 0)
-    if end != len(data):
-        raise ValueError("CBOR trailing bytes")
-    return value
-
-
-def cbor_encode(item) -> bytes:
-    """Deterministic CBOR of ints >= 0, bytes, str, lists and dicts (to build certificates)."""
-    def head(major: int, value: int) -> bytes:
-        if value < 24:
-            return bytes([major << 5 | value])
-        for extra, size in ((24, 1), (25, 2), (26, 4), (27, 8)):
-            if value < 1 << (8 * size):
-                return bytes([major << 5 | extra]) + value.to_bytes(size, "big")
-        raise ValueError("integer too large for CBOR")
-
-    if isinstance(item, bool) or not isinstance(item, (int, bytes, str, list, dict)):
-        raise TypeError(f"cannot encode {type(item).__name__}")
-    if isinstance(item, int):
-        if item < 0:
-            raise ValueError("negative integers are not used in certificates")
-        return head(0, item)
-    if isinstance(item, bytes):
-        return head(2, len(item)) + item
-    if isinstance(item, str):
-        return head(3, len(item.encode())) + item.encode()
-    if isinstance(item, list):
-        return head(4, len(item)) + b"".join(map(cbor_encode, item))
-    return head(5, len(item)) + b"".join(cbor_encode(k) + cbor_encode(v) for k, v in item.items())
-
-
-def self_described(item) -> bytes:
-    return bytes.fromhex("d9d9f7") + cbor_encode(item)
 
 
 # --- the hash tree -------------------------------------------------------------------------------------------------
@@ -180,7 +100,7 @@ class Parsed:
 def parse(data: bytes, *, allow_delegation: bool = True) -> Parsed:
     """Parse a certificate and rebuild its root; ValueError when it is malformed (a delegation inside a
     delegation's certificate included)."""
-    cert = cbor_decode(bytes(data))
+    cert = cbor.untagged(cbor.decode(data))
     if not isinstance(cert, dict) or not {"tree", "signature"} <= set(cert) or set(cert) - {"tree", "signature",
                                                                                         "delegation"}:
         raise ValueError("a certificate is a map with tree, signature and optionally delegation")

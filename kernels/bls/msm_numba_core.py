@@ -32,7 +32,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from ..ecdsa.numba_core import madd_i128, madd_split  # noqa: F401  (the two drivers' product helpers)
+from ..ecdsa.numba_core import carry_ops, madd_i128, madd_split  # noqa: F401  (madd_*: the two drivers' product helpers)
 from .msm import B_G1, B_G2, LIMBS, MONT_R, P, X
 
 U0, U1 = np.uint64(0), np.uint64(1)
@@ -73,21 +73,7 @@ def build(jit, madd) -> SimpleNamespace:
     Z = limbs(0)
 
     # ---- 384-bit numbers ------------------------------------------------------------------------------------
-    @jit
-    def addc(a, b, carry):
-        s = a + b
-        c1 = U1 if s < a else U0
-        t = s + carry
-        c2 = U1 if t < s else U0
-        return t, c1 | c2
-
-    @jit
-    def subb(a, b, borrow):
-        d = a - b
-        b1 = U1 if a < b else U0
-        t = d - borrow
-        b2 = U1 if d < borrow else U0
-        return t, b1 | b2
+    addc, subb = carry_ops(jit)
 
     @jit
     def sub6(a, b):

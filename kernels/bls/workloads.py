@@ -13,7 +13,8 @@ import numpy as np
 from pyblst import BlstP1Element
 
 from . import IC_DST, POP_DST
-from .certificate import DER_PREFIX, STATE_ROOT_DOMAIN, self_described, tree_to_cbor
+from ..cbor import self_described
+from .certificate import DER_PREFIX, STATE_ROOT_DOMAIN, tree_to_cbor
 from .library import G2_GENERATOR
 from .msm import R
 from ..hashing import hashtree

@@ -78,6 +78,28 @@ def madd_split(a, b, c, d):
     return lo3, hi
 
 
+def carry_ops(jit):
+    """(addc, subb) on 64-bit limbs compiled with `jit`: a + b + carry and a - b - borrow, each with its carry or
+    borrow out (0 or 1). Every multi-limb field built here uses them (P-256, secp256k1, BLS12-381)."""
+    @jit
+    def addc(a, b, carry):
+        s = a + b
+        c1 = U1 if s < a else U0
+        t = s + carry
+        c2 = U1 if t < s else U0
+        return t, c1 | c2
+
+    @jit
+    def subb(a, b, borrow):
+        d = a - b
+        b1 = U1 if a < b else U0
+        t = d - borrow
+        b2 = U1 if d < borrow else U0
+        return t, b1 | b2
+
+    return addc, subb
+
+
 def _u(x: int) -> tuple:
     return tuple(np.uint64((x >> (64 * i)) & 0xFFFFFFFFFFFFFFFF) for i in range(4))
 
@@ -127,21 +149,7 @@ def build(jit, curve_name: str, madd) -> SimpleNamespace:
     G1, G2 = _u(glv.G1), _u(glv.G2)
 
     # ---- 256-bit numbers: four limbs, least significant first ------------------------------------------------
-    @jit
-    def addc(a, b, carry):
-        s = a + b
-        c1 = U1 if s < a else U0
-        t = s + carry
-        c2 = U1 if t < s else U0
-        return t, c1 | c2
-
-    @jit
-    def subb(a, b, borrow):
-        d = a - b
-        b1 = U1 if a < b else U0
-        t = d - borrow
-        b2 = U1 if d < borrow else U0
-        return t, b1 | b2
+    addc, subb = carry_ops(jit)
 
     @jit
     def sub4(a, b):

@@ -20,88 +20,15 @@ from collections.abc import Sequence
 import numpy as np
 
 from . import check_batch, ecdsa_verify_batch
+from .. import cbor
+from ..cbor import SELF_DESCRIBED_TAG
 from .curves import _der_oid
 
 COSE_KEY_OID = (1, 3, 6, 1, 4, 1, 56387, 1, 1)  # IC interface spec, "Web Authentication"
-SELF_DESCRIBED_TAG = 55799  # RFC 8949 section 3.4.6; the IC's envelope carries it
 COSE_EC2, COSE_ES256, COSE_P256 = 2, -7, 1  # RFC 9053 sections 2.1 and 7.1 (kty, alg, crv values)
 # COSE_Key labels: kty, alg (RFC 9052 section 7.1); crv, x, y (RFC 9053 section 7.1.1)
 COSE_KTY, COSE_ALG, COSE_CRV, COSE_X, COSE_Y = 1, 3, -1, -2, -3
 ENVELOPE_FIELDS = ("authenticator_data", "client_data_json", "signature")
-
-
-# --- CBOR (RFC 8949): the definite-length subset these envelopes use -------------------------------------------
-
-def _head(major: int, value: int) -> bytes:
-    if value < 24:
-        return bytes([major << 5 | value])
-    for extra, size in ((24, 1), (25, 2), (26, 4), (27, 8)):
-        if value < 1 << (8 * size):
-            return bytes([major << 5 | extra]) + value.to_bytes(size, "big")
-    raise ValueError("integer too large for CBOR")
-
-
-def cbor_encode(item) -> bytes:
-    """Deterministic CBOR of ints, bytes, str, dicts and ("tag", number, item) tuples."""
-    if isinstance(item, bool) or item is None:
-        raise TypeError("no simple values in these envelopes")
-    if isinstance(item, int):
-        return _head(0, item) if item >= 0 else _head(1, -1 - item)
-    if isinstance(item, bytes):
-        return _head(2, len(item)) + item
-    if isinstance(item, str):
-        data = item.encode()
-        return _head(3, len(data)) + data
-    if isinstance(item, dict):
-        return _head(5, len(item)) + b"".join(cbor_encode(k) + cbor_encode(v) for k, v in item.items())
-    if isinstance(item, tuple) and len(item) == 3 and item[0] == "tag":
-        return _head(6, item[1]) + cbor_encode(item[2])
-    raise TypeError(f"cannot encode {type(item).__name__}")
-
-
-def cbor_decode(data: bytes):
-    """The one item in `data` (ints, bytes, str, maps, tags as ("tag", number, item)); ValueError for anything
-    else: indefinite lengths, arrays, floats, simple values, duplicate map keys, trailing bytes, truncation."""
-    def item(pos: int, depth: int):
-        if depth > 8 or pos >= len(data):
-            raise ValueError("truncated or too deep")
-        major, extra = data[pos] >> 5, data[pos] & 31
-        pos += 1
-        if extra < 24:
-            value = extra
-        elif extra <= 27:
-            size = 1 << (extra - 24)
-            if pos + size > len(data):
-                raise ValueError("truncated")
-            value, pos = int.from_bytes(data[pos:pos + size], "big"), pos + size
-        else:
-            raise ValueError("indefinite length or reserved")
-        if major == 0:
-            return value, pos
-        if major == 1:
-            return -1 - value, pos
-        if major in (2, 3):
-            if pos + value > len(data):
-                raise ValueError("truncated string")
-            body = data[pos:pos + value]
-            return (body if major == 2 else body.decode("utf-8")), pos + value
-        if major == 5:
-            out = {}
-            for _ in range(value):
-                key, pos = item(pos, depth + 1)
-                if not isinstance(key, (int, str, bytes)) or key in out:  # a map or tag as a key: malformed
-                    raise ValueError("bad or duplicate map key")
-                out[key], pos = item(pos, depth + 1)
-            return out, pos
-        if major == 6:
-            inner, pos = item(pos, depth + 1)
-            return ("tag", value, inner), pos
-        raise ValueError(f"CBOR major type {major} not used here")
-
-    value, end = item(0, 0)
-    if end != len(data):
-        raise ValueError("trailing bytes")
-    return value
 
 
 # --- keys, signatures, envelopes ---------------------------------------------------------------------------------
@@ -117,7 +44,7 @@ COSE_SPKI_ALGORITHM = _der(0x30, _der_oid(COSE_KEY_OID))  # AlgorithmIdentifier:
 
 def cose_key(point: bytes) -> bytes:
     """The DER-wrapped COSE key of a 65-byte SEC 1 uncompressed P-256 point."""
-    cose = cbor_encode({COSE_KTY: COSE_EC2, COSE_ALG: COSE_ES256, COSE_CRV: COSE_P256,
+    cose = cbor.encode({COSE_KTY: COSE_EC2, COSE_ALG: COSE_ES256, COSE_CRV: COSE_P256,
                         COSE_X: point[1:33], COSE_Y: point[33:65]})
     return _der(0x30, COSE_SPKI_ALGORITHM + _der(0x03, b"\x00" + cose))
 
@@ -129,7 +56,7 @@ def cose_key_point(key: bytes) -> bytes:
     rest = key[2 + len(COSE_SPKI_ALGORITHM):]
     if len(rest) < 3 or rest[0] != 0x03 or rest[1] != len(rest) - 2 or rest[2] != 0:
         raise ValueError("bad BIT STRING")
-    cose = cbor_decode(rest[3:])
+    cose = cbor.decode(rest[3:])
     if not isinstance(cose, dict) or set(cose) != {COSE_KTY, COSE_ALG, COSE_CRV, COSE_X, COSE_Y}:
         raise ValueError("not an EC2 COSE key")
     if (cose[COSE_KTY], cose[COSE_ALG], cose[COSE_CRV]) != (COSE_EC2, COSE_ES256, COSE_P256):
@@ -147,7 +74,7 @@ def challenge(message: bytes) -> str:
 
 def envelope(authenticator_data: bytes, client_data_json: str, der_signature: bytes) -> bytes:
     """The IC's CBOR signature envelope, tagged 55799."""
-    return cbor_encode(("tag", SELF_DESCRIBED_TAG, {"authenticator_data": authenticator_data,
+    return cbor.encode(("tag", SELF_DESCRIBED_TAG, {"authenticator_data": authenticator_data,
                                                     "client_data_json": client_data_json,
                                                     "signature": der_signature}))
 
@@ -158,7 +85,7 @@ def parse_envelope(message: bytes, data: bytes) -> tuple[bytes, bytes]:
     a signature that is not strict DER."""
     from .workloads import der_to_raw
 
-    item = cbor_decode(data)
+    item = cbor.decode(data)
     if not (isinstance(item, tuple) and item[1] == SELF_DESCRIBED_TAG):
         raise ValueError("not tagged 55799")
     fields = item[2]

@@ -259,16 +259,16 @@ WEBAUTHN_KINDS = ("valid, low s", "valid, high s", "challenge of another message
 def webauthn_correctness_batch(seed: int = 0) -> tuple[list, list, list, np.ndarray, list]:
     """One WebAuthn signature of each kind in WEBAUTHN_KINDS and the verdicts known from the construction (the
     first two valid): (keys, messages, envelopes, valid, kinds)."""
-    from .webauthn import (COSE_ALG, COSE_CRV, COSE_KTY, COSE_SPKI_ALGORITHM, COSE_X, COSE_Y, SELF_DESCRIBED_TAG,
-                           cbor_decode, cbor_encode)
+    from .. import cbor
+    from .webauthn import COSE_ALG, COSE_CRV, COSE_KTY, COSE_SPKI_ALGORITHM, COSE_X, COSE_Y
 
     n, p = CURVES["p256"].n, CURVES["p256"].p
     keys, msgs, envs = (list(x) for x in webauthn_batch(len(WEBAUTHN_KINDS), seed + 1, high_s=0.0))
     for i, kind in enumerate(WEBAUTHN_KINDS):
-        fields = dict(cbor_decode(envs[i])[2])
+        fields = dict(cbor.decode(envs[i])[2])
         raw = der_to_raw(fields["signature"])
         r, s = int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big")
-        point = b"\x04" + cbor_decode(keys[i][19:])[COSE_X] + cbor_decode(keys[i][19:])[COSE_Y]
+        point = b"\x04" + cbor.decode(keys[i][19:])[COSE_X] + cbor.decode(keys[i][19:])[COSE_Y]
         if kind == "valid, high s":
             fields["signature"] = der_signature(r, n - s)
         elif kind == "challenge of another message":
@@ -293,9 +293,9 @@ def webauthn_correctness_batch(seed: int = 0) -> tuple[list, list, list, np.ndar
             del fields["client_data_json"]
         elif kind == "extra field":
             fields["extensions"] = b""
-        envs[i] = cbor_encode(("tag", SELF_DESCRIBED_TAG, fields))
+        envs[i] = cbor.encode(("tag", cbor.SELF_DESCRIBED_TAG, fields))
         if kind == "no 55799 tag":
-            envs[i] = cbor_encode(fields)
+            envs[i] = cbor.encode(fields)
         elif kind == "truncated envelope":
             envs[i] = envs[i][:-1]
         elif kind == "empty envelope":
@@ -308,7 +308,7 @@ def webauthn_correctness_batch(seed: int = 0) -> tuple[list, list, list, np.ndar
                 cose[COSE_CRV] = 2
             elif kind == "COSE point off the curve":
                 cose[COSE_Y] = ((int.from_bytes(point[33:], "big") + 1) % p).to_bytes(32, "big")
-            bit_string = b"\x00" + cbor_encode(cose)
+            bit_string = b"\x00" + cbor.encode(cose)
             bit_string = bytes([0x03, len(bit_string)]) + bit_string
             keys[i] = (spki("p256", point) if kind.startswith("plain") else
                        bytes([0x30, len(COSE_SPKI_ALGORITHM) + len(bit_string)]) + COSE_SPKI_ALGORITHM + bit_string)
