@@ -3,7 +3,7 @@
 # beside the model (energy_model_check.csv), then the quick sweep of every hot path with the CPU baselines
 # measured in the same process. Budget: under 8 minutes on one H100/H200 (240 + 90 + 140 s at most).
 #   usage: scripts/gpu_check.sh [OUTPUT_DIR]      (default results/<device-tag>/)
-# Needs: numba, numba-cuda, cupy, pandas, pytest, hypothesis, tqdm (the GPU image has them), and pynacl,
+# Needs: numba, numba-cuda, cupy, pandas, pytest, hypothesis, tqdm (the GPU image has them), and pynacl, pyblst, py_ecc,
 # crc32c, wasmtime, cryptography, nvidia-ml-py (scripts/gpu_wheels.sh fetches those as wheels to carry). PYTHON=... picks
 # the interpreter.
 set -uo pipefail
