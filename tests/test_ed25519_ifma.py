@@ -290,9 +290,92 @@ def test_the_environment_or_the_argument_forces_the_fallback(monkeypatch):
 @needs_ifma
 def test_compile_builds_the_serial_and_threaded_kernels():
     ifma.compile()
-    for kernel in (ifma._verify_serial, ifma._verify_all, ifma._decompress_serial, ifma._decompress_all,
-                   ifma._msm_serial, ifma._msm_all):
+    for kernel in (ifma._verify_serial, ifma._verify_all, ifma._decompress_caller, ifma._decompress_claim,
+                   ifma._msm_caller, ifma._msm_claim):
         assert kernel.signatures, kernel
+
+
+# ---- batch verification's kernels shared with helper threads (caller runs) ---------------------------------------
+
+def msm_inputs(count: int, seed: int):
+    """The MSM of a combination over `count` honest signatures (passes: identity), as ifma's pass kernels take it."""
+    from kernels.signatures import batch
+
+    prepared = prepare(*check_batch(*signed_batch(count, seed=seed, distinct_keys=True)))
+    first = first_of_equal(prepared.public_keys)
+    pts, ok = numba_cpu.decompress(prepared, first, ifma_path=True)
+    rows, scal = batch.combination(np.arange(count), first, prepared.signatures, prepared.challenges,
+                                   batch.random_scalar_bytes(count))
+    c = ifma.msm_window_bits(rows.size)
+    windows = -(-253 // c)
+    q52 = np.empty((rows.size, 4, 5), np.uint64)
+    ifma.points52(pts, rows, q52)
+    digits = np.empty((-(-windows // ifma.LANES), rows.size, ifma.LANES), np.int64)
+    ifma.window_digits(scal, c, windows, digits)
+    return (pts, rows, scal), (q52, digits, c, windows)
+
+
+def run_msm_caller(q52, digits, c, windows, claimed):
+    """totals from the caller alone, with passes 0 .. claimed - 1 claimed by helpers that never run."""
+    passes = digits.shape[0]
+    totals = np.zeros((windows, 4, 5), np.uint64)
+    ifma._msm_caller(q52, digits, c, ifma.CONSTS, totals, np.full(1, claimed, np.int64), np.zeros(passes, np.int64),
+                     np.zeros(passes, np.int64), 1 << 12)
+    return totals
+
+
+@needs_ifma
+def test_msm_caller_redoes_the_passes_of_helpers_that_never_run():
+    """Passes claimed by a helper that is never scheduled are computed by the caller after its patience: the same
+    window sums as when the caller claims every pass, and the MSM of honest signatures is the identity."""
+    (pts, rows, scal), (q52, digits, c, windows) = msm_inputs(40, 3)
+    assert digits.shape[0] > 1
+    alone = run_msm_caller(q52, digits, c, windows, 0)
+    for claimed in (1, digits.shape[0]):
+        np.testing.assert_array_equal(run_msm_caller(q52, digits, c, windows, claimed), alone)
+    assert ifma.horner_is_small_order(alone, c, ifma._D2_51)
+    assert numba_cpu.msm_is_small_order(pts, rows, scal, ifma_path=True)
+    scal = scal.copy()
+    scal[0, 0] ^= 1
+    assert not numba_cpu.msm_is_small_order(pts, rows, scal, ifma_path=True)
+
+
+@needs_ifma
+def test_decompress_caller_redoes_the_pieces_of_helpers_that_never_run():
+    prepared = prepare(*check_batch(*signed_batch(70, seed=4, distinct_keys=True)))
+    first = first_of_equal(prepared.public_keys)
+    enc = np.ascontiguousarray(np.concatenate([prepared.public_keys, prepared.signatures[:, :32]]))
+    rows = np.arange(2 * 70, dtype=np.int64)
+    results = []
+    for claimed in (0, 3, ifma.pieces_of(rows.size)):
+        pts, decoded = np.zeros((2 * 70 + 1, 4, 5), np.uint64), np.zeros(rows.size, np.bool_)
+        ifma._decompress_caller(enc, rows, ifma.CONSTS, pts, decoded, np.full(1, claimed, np.int64),
+                                np.zeros(ifma.pieces_of(rows.size), np.int64))
+        results.append((pts, decoded))
+    want_pts, want_ok = numba_cpu.decompress(prepared, first, ifma_path=False)  # the radix-2^51 kernel
+    assert want_ok.all() and (first == np.arange(70)).all()
+    want = [[value51(want_pts[row, c]) for c in range(4)] for row in range(2 * 70)]
+    for pts, decoded in results:
+        assert decoded.all() and (pts[:-1] < 2**51).all()
+        assert [[value51(pts[row, c]) for c in range(4)] for row in range(2 * 70)] == want
+
+
+@needs_ifma
+@pytest.mark.parametrize("count", [1, 9, 40])
+def test_batch_verification_with_helper_threads(count, monkeypatch):
+    """The helpers take part from the smallest sizes on (threshold lowered): verdicts equal single verification on
+    batches with bad signatures, many times over (the helpers race the caller differently each time)."""
+    monkeypatch.setattr(ifma, "SERIAL_POINTS_BELOW", 1)
+    keys, msgs, sigs = signed_batch(count, seed=count, distinct_keys=True)
+    bad = np.zeros(count, bool)
+    bad[::7] = True
+    for i in np.flatnonzero(bad):
+        msgs[i] = msgs[i] + b"!"
+    prepared = prepare(*check_batch(keys, msgs, sigs))
+    for _ in range(5):
+        np.testing.assert_array_equal(numba_cpu.verify_prepared_batch(prepared), ~bad)
+    honest = prepare(*check_batch(*signed_batch(count, seed=count + 1)))
+    assert all(numba_cpu.verify_prepared_batch(honest).all() for _ in range(5))
 
 
 def test_single_thread_threshold_matches_the_fallback():

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from kernels import BackendUnavailable, devices
 from kernels.registry import backend_module
-from kernels.signatures import batch, check_batch, ed25519_verify_batch, numba_cpu, prepare
+from kernels.signatures import batch, check_batch, ed25519_verify_batch, numba_cpu, prepare, scalars
 from kernels.signatures import reference as ref
 from kernels.signatures.workloads import adversarial_batch, signed_batch, small_order_encodings, zip215_vectors
 
@@ -326,6 +326,118 @@ def test_equal_keys_share_one_point_and_their_scalars_add():
 def test_random_scalars_are_128_bit_and_differ():
     z = batch.random_scalars(64)
     assert len(set(z)) == 64 and max(z) < 2**128 and max(z) > 2**120
+    raw = batch.random_scalar_bytes(64)
+    assert raw.shape == (64, 16) and raw.dtype == np.uint8
+    values = [int.from_bytes(row.tobytes(), "little") for row in raw]
+    assert len(set(values)) == 64 and max(values) > 2**120
+    assert not np.array_equal(raw, batch.random_scalar_bytes(64))  # a fresh draw each call, never fixed
+    assert batch.random_scalar_bytes(0).shape == (0, 16)
+
+
+# --- the compiled scalars mod L (scalars.py) and the combination step, against Python integers --------------------
+
+SCALAR_EDGES = [0, 1, 2, ref.L - 1, ref.L, ref.L + 1, 2 * ref.L - 1, 2 * ref.L, 2**252 - 1, 2**252, 2**253 - 1,
+                2**253, 2**255 + 7, 2**256 - 1, 2**384 - 1, (2**512 - 1) // ref.L * ref.L,
+                (2**512 - 1) // ref.L * ref.L - 1, 2**511, 2**512 - 1]
+SCALAR_EDGES += [k * ref.L + e for k in (1, 2, 3, 2**200, 2**259 - 1) for e in
+                 (2**251, 2**251 - 1, 2**251 + 1, 2**251 + ref.L - 2**252, 2**251 - (ref.L - 2**252),
+                  2**252 - 2**231, 2**251 + 2**230, ref.L - 2**251 - 1)]  # around the balanced limbs' range
+
+
+def as_rows(values, width):
+    return np.frombuffer(b"".join(v.to_bytes(width, "little") for v in values), np.uint8).reshape(-1, width)
+
+
+def test_limb_constants_are_those_of_l():
+    assert sum(int(d) << (21 * j) for j, d in enumerate(scalars.MINUS_C)) == 2**252 - ref.L
+    assert all(-(2**20) <= int(d) < 2**20 for d in scalars.MINUS_C)
+    assert sum(int(d) << (21 * j) for j, d in enumerate(scalars.L_LIMBS)) == ref.L
+    with pytest.raises(ValueError):
+        scalars.signed_limbs(2**130, 6)
+
+
+def test_reduce_mod_l_on_edge_values():
+    got = scalars.reduce_bytes(as_rows(SCALAR_EDGES, 64))
+    assert [int.from_bytes(row.tobytes(), "little") for row in got] == [v % ref.L for v in SCALAR_EDGES]
+    short = [v for v in SCALAR_EDGES if v < 2**256]  # 32-byte rows: h and S as they are stored
+    got = scalars.reduce_bytes(as_rows(short, 32))
+    assert [int.from_bytes(row.tobytes(), "little") for row in got] == [v % ref.L for v in short]
+    assert scalars.reduce_bytes(np.zeros((0, 64), np.uint8)).shape == (0, 32)
+    with pytest.raises(ValueError):
+        scalars.reduce_bytes(np.zeros((2, 65), np.uint8))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 2**512 - 1), min_size=1, max_size=8))
+def test_fuzz_reduce_mod_l(values):
+    got = scalars.reduce_bytes(as_rows(values, 64))
+    assert [int.from_bytes(row.tobytes(), "little") for row in got] == [v % ref.L for v in values]
+
+
+def test_prepared_challenges_are_the_reference_challenges():
+    keys, msgs, sigs = signed_batch(9, seed=3)
+    msgs[0], msgs[1] = b"", bytes(1000)
+    prepared = prepare(*check_batch(keys, msgs, sigs))
+    assert [int.from_bytes(h.tobytes(), "little") for h in prepared.challenges] == \
+        [ref.challenge(s[:32], k, m) for k, m, s in zip(keys, msgs, sigs)]
+
+
+def combination_by_ints(part, first, signatures, challenges, z):
+    """batch.combination written with Python integers: the oracle of the compiled one."""
+    n, per_key, b = first.size, {}, 0
+    for i, zi in zip(part.tolist(), z):
+        key = int(first[i])
+        per_key[key] = per_key.get(key, 0) + zi * int.from_bytes(challenges[i].tobytes(), "little")
+        b += zi * int.from_bytes(signatures[i, 32:].tobytes(), "little")
+    return [*per_key, *(n + part).tolist(), 2 * n], [v % ref.L for v in per_key.values()] + list(z) + [b % ref.L]
+
+
+def check_combination(part, first, signatures, challenges, z):
+    want_rows, want = combination_by_ints(part, first, signatures, challenges, z)
+    for given_z in (z, as_rows(z, 16).reshape(-1, 16)):  # ints, and the bytes batch_verdicts draws
+        rows, got = batch.combination(part, first, signatures, challenges, given_z)
+        assert rows.dtype == np.int64 and rows.tolist() == want_rows
+        assert got.shape == (len(want), 32) and [int.from_bytes(r.tobytes(), "little") for r in got] == want
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_fuzz_combination_against_python_integers(data):
+    """Random parts of a batch with repeated keys; z, h and S drawn from the edges (0, 1, L - 1, 2^128 - 1,
+    2^256 - 1) and at random."""
+    n = data.draw(st.integers(0, 30))
+    keys = data.draw(st.lists(st.integers(0, 4), min_size=n, max_size=n))
+    first = np.array([keys.index(k) for k in keys], dtype=np.int64)
+    wide = st.one_of(st.sampled_from([0, 1, ref.L - 1, ref.L, 2**253 - 1, 2**256 - 1]), st.integers(0, 2**256 - 1))
+    h = as_rows(data.draw(st.lists(wide, min_size=n, max_size=n)), 32).reshape(n, 32)
+    s = as_rows(data.draw(st.lists(wide, min_size=n, max_size=n)), 32).reshape(n, 32)
+    signatures = np.concatenate([np.zeros((n, 32), np.uint8), s], axis=1)
+    part = np.array(data.draw(st.permutations(range(n)))[:data.draw(st.integers(0, n))], dtype=np.int64)
+    z = data.draw(st.lists(st.one_of(st.sampled_from([0, 1, 2**128 - 1]), st.integers(0, 2**128 - 1)),
+                           min_size=part.size, max_size=part.size))
+    check_combination(part, first, signatures, h, z)
+
+
+def test_combination_edges_and_long_sums():
+    """An empty part (only B, scalar 0); every z, h, S at its largest; and one key over more products than
+    scalars.CARRY_EVERY (the accumulator is carried on the way)."""
+    first = np.zeros(3, np.int64)
+    big = as_rows([2**256 - 1] * 3, 32)
+    signatures = np.concatenate([big, big], axis=1)
+    check_combination(np.zeros(0, np.int64), first, signatures, big, [])
+    check_combination(np.arange(3), first, signatures, big, [2**128 - 1] * 3)
+    n = scalars.CARRY_EVERY + 3
+    first, h = np.zeros(n, np.int64), np.broadcast_to(as_rows([ref.L - 1], 32), (n, 32))
+    signatures = np.broadcast_to(np.frombuffer(bytes(32) + (2**256 - 1).to_bytes(32, "little"), np.uint8), (n, 64))
+    rows, got = batch.combination(np.arange(n), first, signatures, h, np.full((n, 16), 255, np.uint8))
+    values = [int.from_bytes(r.tobytes(), "little") for r in got]
+    assert rows.tolist()[:2] == [0, n] and len(values) == n + 2
+    assert values[0] == n * (2**128 - 1) * (ref.L - 1) % ref.L
+    assert values[-1] == n * (2**128 - 1) * (2**256 - 1) % ref.L
+    with pytest.raises(ValueError, match="one z per signature"):
+        batch.combination(np.arange(2), first, signatures, h, [1])
+    with pytest.raises(ValueError, match="uint8"):
+        batch.combination(np.arange(2), first, signatures, h, np.zeros((2, 15), np.uint8))
 
 
 def test_method_arguments_and_backends_without_batch():

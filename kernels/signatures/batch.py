@@ -1,6 +1,6 @@
 """Batch verification under ZIP 215 with exact per-signature verdicts: the host side shared by every backend.
 
-For signatures i with S_i < L and A_i, R_i decodable, draw independent 128-bit random z_i and check one
+For signatures i with S_i < L and A_i, R_i decodable, draw independent 128-bit random z_i (os.urandom) and check one
 random linear combination (Bernstein et al., "High-speed high-security signatures", 2011, section 5; as
 ed25519-zebra and the IC's ``ic-ed25519`` ``batch_verify`` do under ZIP 215):
 
@@ -21,7 +21,9 @@ fail the structural checks (S >= L, A or R not a curve point, wrong lengths) are
 
 Every backend plugs two kernels into ``batch_verdicts``: a decompression (once per batch; the points stay where
 the backend keeps them, on the device for OpenCL and CUDA) and a multi-scalar multiplication with the cofactored
-check (once per combination). numba_cpu deals the terms across its threads; the C core (OpenCL, CuPy) gives each
+check (once per combination). numba_cpu on AVX-512 IFMA shares passes of eight windows between the calling thread
+and helpers that it never waits for (ifma.py), its radix-2^51 fallback deals the terms across its threads; the C
+core (OpenCL, CuPy) gives each
 work-item one window of a chunk of the terms, and numba_cuda one chunk over every window, as ``msm_plan`` lays out.
 """
 from __future__ import annotations
@@ -30,8 +32,10 @@ import os
 from collections.abc import Callable
 
 import numpy as np
+from numba import njit
 
-from .reference import L
+from .scalars import (CARRY_EVERY, L_LIMBS, MINUS_C, WIDE_LIMBS, X_LIMBS, Z_LIMBS, carry, limbs21, mul_add,
+                      reduce_mod_l)
 
 Z_BYTES = 16  # 128-bit random scalars z_i
 SINGLE_AT_MOST = 4  # a failing sub-batch this small is verified one signature at a time
@@ -48,6 +52,11 @@ def random_scalars(count: int) -> list[int]:
     return [int.from_bytes(raw[Z_BYTES * i:Z_BYTES * (i + 1)], "little") for i in range(count)]
 
 
+def random_scalar_bytes(count: int) -> np.ndarray:
+    """(count, 16) uint8: the same draw as random_scalars (os.urandom), kept as little-endian bytes."""
+    return np.frombuffer(os.urandom(Z_BYTES * count), np.uint8).reshape(count, Z_BYTES)
+
+
 def first_of_equal(public_keys: np.ndarray) -> np.ndarray:
     """(n,) int64: for each row of public_keys (n, 32), the index of the first row with the same bytes."""
     if public_keys.shape[0] == 0:
@@ -57,23 +66,78 @@ def first_of_equal(public_keys: np.ndarray) -> np.ndarray:
     return first[inverse.reshape(-1)].astype(np.int64)
 
 
+# ---- the scalars of a combination, compiled (integers mod L as 21-bit limbs: scalars.py) ----------------------
+
+
+@njit
+def _accumulate(acc, added, k, zl, xl):
+    """acc[k] += z * x (limbs), carried every CARRY_EVERY products."""
+    mul_add(acc[k], zl, xl)
+    added[k] += 1
+    if added[k] == CARRY_EVERY:
+        carry(acc[k])
+        added[k] = 0
+
+
+@njit
+def _combine(part, first, signatures, challenges, z, minus_c, l_limbs, key_rows, scalars):
+    """The terms of combination(): key rows (first appearance in part) into key_rows, the scalars into scalars
+    (keys, then the z_i, then the one of B); returns the number of distinct keys."""
+    m = part.size
+    slot = np.full(first.size, -1, np.int64)
+    acc = np.zeros((m + 1, WIDE_LIMBS), np.int64)  # one per distinct key, and B's at row m
+    added = np.zeros(m + 1, np.int64)  # products since the accumulator's last carry
+    zl, xl = np.empty(Z_LIMBS, np.int64), np.empty(X_LIMBS, np.int64)
+    keys = 0
+    for j in range(m):
+        i = part[j]
+        key = first[i]
+        if slot[key] < 0:
+            slot[key] = keys
+            key_rows[keys] = key
+            keys += 1
+        limbs21(z[j], 0, 16, zl)
+        limbs21(challenges[i], 0, 32, xl)
+        _accumulate(acc, added, slot[key], zl, xl)
+        limbs21(signatures[i], 32, 32, xl)
+        _accumulate(acc, added, m, zl, xl)
+    for k in range(keys):
+        carry(acc[k])
+        reduce_mod_l(acc[k], minus_c, l_limbs, scalars[k])
+    for j in range(m):
+        for b in range(32):
+            scalars[keys + j, b] = z[j, b] if b < 16 else 0
+    carry(acc[m])
+    reduce_mod_l(acc[m], minus_c, l_limbs, scalars[keys + m])
+    return keys
+
+
+def scalar_bytes(z) -> np.ndarray:
+    """(k, 16) uint8 of 128-bit scalars given as that array or as a list of ints below 2^128."""
+    if isinstance(z, np.ndarray):
+        if z.dtype != np.uint8 or z.ndim != 2 or z.shape[1] != Z_BYTES:
+            raise ValueError(f"z must be (k, {Z_BYTES}) uint8")
+        return np.ascontiguousarray(z)
+    return np.frombuffer(b"".join(int(v).to_bytes(Z_BYTES, "little") for v in z), np.uint8).reshape(-1, Z_BYTES)
+
+
 def combination(part: np.ndarray, first: np.ndarray, signatures: np.ndarray, challenges: np.ndarray,
-                z: list[int]) -> tuple[np.ndarray, np.ndarray]:
-    """The terms of one linear combination over the signatures `part` (indices into a batch of n): rows into
-    the points (-A at row i, -R at row n + i, B at row 2n) and their 32-byte little-endian scalars:
-    sum of z_i h_i mod L per distinct key (at its first row), z_i per R_i, and sum z_i S_i mod L for B."""
+                z) -> tuple[np.ndarray, np.ndarray]:
+    """The terms of one linear combination over the signatures `part` (indices into a batch of n) with the
+    128-bit scalars z ((len(part), 16) uint8, or ints): rows into the points (-A at row i, -R at row n + i, B at
+    row 2n) and their 32-byte little-endian scalars: sum of z_i h_i mod L per distinct key (at its first row, in
+    order of first appearance), z_i per R_i, and sum z_i S_i mod L for B. Compiled (_combine)."""
     n = first.size
-    raw_h, raw_s = challenges.tobytes(), signatures.tobytes()
-    per_key: dict[int, int] = {}
-    b = 0
-    for i, zi in zip(part.tolist(), z):
-        key = int(first[i])
-        per_key[key] = per_key.get(key, 0) + zi * int.from_bytes(raw_h[32 * i:32 * i + 32], "little")
-        b += zi * int.from_bytes(raw_s[64 * i + 32:64 * i + 64], "little")
-    rows = np.concatenate([np.fromiter(per_key, np.int64, len(per_key)), n + part, [2 * n]]).astype(np.int64)
-    scalars = b"".join([(v % L).to_bytes(32, "little") for v in per_key.values()]
-                       + [zi.to_bytes(32, "little") for zi in z] + [(b % L).to_bytes(32, "little")])
-    return rows, np.frombuffer(scalars, np.uint8).reshape(-1, 32)
+    part = np.ascontiguousarray(part, dtype=np.int64)
+    z = scalar_bytes(z)
+    if z.shape[0] != part.size:
+        raise ValueError("one z per signature of the part")
+    key_rows = np.empty(part.size, np.int64)
+    scalars = np.empty((2 * part.size + 1, 32), np.uint8)
+    keys = _combine(part, np.ascontiguousarray(first, dtype=np.int64), np.ascontiguousarray(signatures),
+                    np.ascontiguousarray(challenges), z, MINUS_C, L_LIMBS, key_rows, scalars)
+    rows = np.concatenate([key_rows[:keys], n + part, np.array([2 * n], np.int64)])
+    return rows, scalars[:keys + part.size + 1]
 
 
 def bisect(candidates: np.ndarray, batch_passes: Callable[[np.ndarray], bool],
@@ -109,7 +173,8 @@ def batch_verdicts(prepared, decompress: Callable, msm_is_small_order: Callable,
     candidates = np.flatnonzero(np.asarray(ok, dtype=bool) & prepared.well_formed)
 
     def passes(part: np.ndarray) -> bool:
-        rows, scalars = combination(part, first, prepared.signatures, prepared.challenges, random_scalars(part.size))
+        rows, scalars = combination(part, first, prepared.signatures, prepared.challenges,
+                                     random_scalar_bytes(part.size))
         return msm_is_small_order(points, rows, scalars)
 
     def one_by_one(part: np.ndarray) -> np.ndarray:

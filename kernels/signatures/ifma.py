@@ -17,6 +17,8 @@ Batch verification (numba_cpu.verify_prepared_batch, driver batch.py) runs here 
 eight points per vector, and ``msm_is_small_order`` gives each lane one Pippenger window over every term
 (the term is the same in all lanes; each lane's bucket is gathered and scattered limb by limb, as the lanes
 pick different buckets). Both hand back numba_cpu's layout (radix-2^51 limbs), so the host side is unchanged.
+Both share their pieces between the calling thread and helper threads without a fork-join barrier (the caller
+finishes any piece a helper does not get to: kernels/checksums/caller_runs.py's scheme).
 
 Limb invariant ("strict"): every limb below 2^52 (the IFMA inputs use 52 bits), the value any residue below
 2^260. Every operation returns strict limbs; ``fe_canonical`` gives the unique value below p.
@@ -28,9 +30,10 @@ import os
 import numpy as np
 from llvmlite import binding as llvm_binding
 from llvmlite import ir
-from numba import config, njit, prange, types
+from numba import config, get_num_threads, njit, prange, types
 from numba.extending import intrinsic, models, register_model
 
+from ..checksums import caller_runs
 from ..registry import BackendUnavailable
 from . import numba_core, reference as ref, tables
 from .prepare import Prepared
@@ -699,6 +702,43 @@ def verify_prepared(prepared: Prepared, rules: str = "libsodium") -> np.ndarray:
     return prepared.verdicts(out)
 
 
+# ---- the kernels of batch verification share a call with helper threads without waiting for them ------------
+# A prange loop ends when every thread of the pool has checked in; on a machine whose other core is busy that
+# wait is milliseconds (a scheduler time slice), more than the whole kernel. So, as the checksum kernels do
+# (kernels/checksums/caller_runs.py), the calling thread and up to get_num_threads() - 1 helpers claim pieces
+# from one atomic counter, and the caller finishes itself any piece a helper does not: at the speed of two
+# cores when the other one is free, of one when it is not.
+
+PIECE_GROUPS = 4  # groups of eight points decoded per claimed piece (about 25 us)
+PATIENCE_CYCLES = 1 << 18  # time-stamp counter ticks (about 0.1 ms at 2.5 GHz) the caller waits for a helper's
+                           # pass to report progress (it does every PROGRESS_TERMS terms, ~10 us) before redoing it
+PROGRESS_TERMS = 32
+
+
+@intrinsic
+def cycles(typingctx):
+    """The CPU's time-stamp counter (``llvm.readcyclecounter``): the caller's clock for its patience."""
+
+    def codegen(context, builder, sig, args):
+        fn = builder.module.declare_intrinsic("llvm.readcyclecounter", fnty=ir.FunctionType(ir.IntType(64), []))
+        return builder.call(fn, [])
+
+    return types.int64(), codegen
+
+
+@njit
+def pieces_of(points):
+    return ((points + LANES - 1) // LANES + PIECE_GROUPS - 1) // PIECE_GROUPS
+
+
+def offer_helpers(work: int, claim) -> None:
+    """Queue `claim()` for up to get_num_threads() - 1 helpers when `work` (points or terms) is at least
+    SERIAL_POINTS_BELOW; smaller calls stay on the calling thread."""
+    threads = get_num_threads()
+    if threads > 1 and work >= SERIAL_POINTS_BELOW:
+        caller_runs.helpers(threads - 1).offer(claim, threads - 1)
+
+
 # ---- decompression for batch verification (numba_cpu.decompress): eight points per vector -------------------
 
 M51 = np.uint64((1 << 51) - 1)
@@ -738,14 +778,34 @@ def decompress_group(enc, rows, start, count, consts, pts, decoded):
         decoded[start + lane] = flags[lane] != U0
 
 
-def _decompress_groups(enc, rows, consts, pts, decoded):
+@njit
+def decompress_piece(enc, rows, consts, pts, decoded, piece):
+    """Groups piece * PIECE_GROUPS .. (piece + 1) * PIECE_GROUPS - 1 of eight encodings each."""
     m = decoded.size
-    for g in prange((m + LANES - 1) // LANES):
+    for g in range(piece * PIECE_GROUPS, min((piece + 1) * PIECE_GROUPS, (m + LANES - 1) // LANES)):
         decompress_group(enc, rows, g * LANES, min(LANES, m - g * LANES), consts, pts, decoded)
 
 
-_decompress_all = njit(parallel=True)(_decompress_groups)
-_decompress_serial = njit(_decompress_groups)
+@njit(nogil=True)
+def _decompress_claim(enc, rows, consts, pts, decoded, counter, done):
+    """Claim pieces from counter[0] until none is left (caller_runs): decode each, then mark it done."""
+    pieces = pieces_of(decoded.size)
+    while True:
+        piece = caller_runs.fetch_add(counter, 0, 1)
+        if piece >= pieces:
+            return
+        decompress_piece(enc, rows, consts, pts, decoded, piece)
+        caller_runs.store(done, piece, 1)
+
+
+@njit(nogil=True)
+def _decompress_caller(enc, rows, consts, pts, decoded, counter, done):
+    """The calling thread's share: claim pieces like the helpers, then decode itself every piece a helper has
+    not finished (a piece is about 25 us: less than waiting for a helper the OS may not run for milliseconds)."""
+    _decompress_claim(enc, rows, consts, pts, decoded, counter, done)
+    for piece in range(pieces_of(decoded.size)):
+        if caller_runs.load(done, piece) == 0:
+            decompress_piece(enc, rows, consts, pts, decoded, piece)
 
 
 @njit
@@ -769,8 +829,9 @@ def decompress(prepared: Prepared, first: np.ndarray) -> tuple[np.ndarray, np.nd
     enc = np.ascontiguousarray(np.concatenate([prepared.public_keys[keys], sigs[:, :32]]))
     rows = np.concatenate([keys, n + np.arange(n)]).astype(np.int64)
     decoded = np.zeros(rows.size, dtype=np.bool_)
-    kernel = _decompress_serial if rows.size < SERIAL_POINTS_BELOW else _decompress_all
-    kernel(enc, rows, CONSTS, pts, decoded)
+    counter, done = np.zeros(1, np.int64), np.zeros(pieces_of(rows.size), np.int64)
+    offer_helpers(rows.size, lambda: _decompress_claim(enc, rows, CONSTS, pts, decoded, counter, done))
+    _decompress_caller(enc, rows, CONSTS, pts, decoded, counter, done)
     s_ok = np.zeros(n, dtype=np.bool_)
     _s_below_l(sigs, L_BYTES, s_ok)
     ok_a = np.zeros(n, dtype=np.bool_)
@@ -807,10 +868,11 @@ def points52(pts, idx, out):
 
 
 @njit
-def msm_pass(q52, digits, c, consts, totals, first_window):
+def msm_pass(q52, digits, c, consts, totals, first_window, progress, piece):
     """Windows first_window .. first_window + 7, one per lane: every term joins bucket digits[t, lane] of its
     lane (bucket 0 collects the zero digits and is never summed), then each lane's running sum weighs bucket k
-    by k. totals[first_window + lane] gets each window's sum, extended, canonical radix-2^51 limbs."""
+    by k. totals[first_window + lane] gets each window's sum, extended, canonical radix-2^51 limbs.
+    progress[piece] gets the terms done every PROGRESS_TERMS terms (the caller's sign that a helper runs)."""
     d2 = fe_splat(consts, 1)
     nb = (1 << c) - 1
     buckets = np.empty((nb + 1, 4, 5, LANES), np.uint64)
@@ -820,6 +882,8 @@ def msm_pass(q52, digits, c, consts, totals, first_window):
             fe_store(buckets, 4 * k + j, f)
     point = np.empty((4, 5, LANES), np.uint64)
     for t in range(q52.shape[0]):
+        if t % PROGRESS_TERMS == 0:
+            caller_runs.store(progress, piece, t + 1)
         for lane in range(LANES):  # each lane's own bucket, gathered limb by limb
             d = digits[t, lane]
             for j in range(4):
@@ -873,20 +937,43 @@ def horner_is_small_order(totals, c, d2):
     return _fe_iszero51(acc[0]) and _fe_iszero51(_fe_sub51(acc[1], acc[2]))
 
 
-def _msm_passes(q52, digits, c, consts, totals):
-    for p in prange(digits.shape[0]):
-        msm_pass(q52, digits[p], c, consts, totals, p * LANES)
+@njit(nogil=True)
+def _msm_claim(q52, digits, c, consts, totals, counter, done, progress):
+    """Claim passes (eight windows each) from counter[0] until none is left (caller_runs)."""
+    while True:
+        p = caller_runs.fetch_add(counter, 0, 1)
+        if p >= digits.shape[0]:
+            return
+        msm_pass(q52, digits[p], c, consts, totals, p * LANES, progress, p)
+        caller_runs.store(done, p, 1)
 
 
-_msm_all = njit(parallel=True)(_msm_passes)
-_msm_serial = njit(_msm_passes)
+@njit(nogil=True)
+def _msm_caller(q52, digits, c, consts, totals, counter, done, progress, patience):
+    """The calling thread's share: claim passes like the helpers, then for each pass a helper holds, wait while
+    the helper reports progress, and run the pass itself once `patience` time-stamp ticks pass without any (the
+    helper is not running). The values are the same whoever computes them."""
+    _msm_claim(q52, digits, c, consts, totals, counter, done, progress)
+    mine = np.zeros(digits.shape[0], np.int64)  # progress of the passes the caller redoes (nobody watches it)
+    for p in range(digits.shape[0]):
+        while caller_runs.load(done, p) == 0:
+            seen, start = caller_runs.load(progress, p), cycles()
+            while (caller_runs.load(done, p) == 0 and caller_runs.load(progress, p) == seen
+                   and cycles() - start < patience):
+                pass
+            if caller_runs.load(done, p) == 0 and caller_runs.load(progress, p) == seen:
+                msm_pass(q52, digits[p], c, consts, totals, p * LANES, mine, p)
+                break
+
+
 _D2_51 = np.array(tables.limbs51(2 * ref.D), dtype=np.uint64)
 
 
 def msm_is_small_order(pts: np.ndarray, idx: np.ndarray, scalars: np.ndarray) -> bool:
     """numba_cpu.msm_is_small_order on IFMA lanes: [8](sum_j [scalars[j]] pts[idx[j]]) is the identity, with
     pts in numba_cpu's layout (cached points, radix-2^51 limbs) and scalars (m, 32) below 2^253. Each lane
-    runs one Pippenger window over every term; passes of eight windows are dealt across the threads."""
+    runs one Pippenger window over every term; passes of eight windows are claimed by the calling thread and
+    helpers it does not wait for (caller runs, above)."""
     if not HAS_IFMA:
         raise BackendUnavailable("ed25519_verify on numba_cpu: the AVX-512 IFMA path needs a CPU with avx512ifma")
     m = idx.size
@@ -897,8 +984,11 @@ def msm_is_small_order(pts: np.ndarray, idx: np.ndarray, scalars: np.ndarray) ->
     digits = np.empty((-(-windows // LANES), m, LANES), np.int64)
     window_digits(np.ascontiguousarray(scalars), c, windows, digits)
     totals = np.empty((windows, 4, 5), np.uint64)
-    kernel = _msm_serial if digits.shape[0] == 1 or m < SERIAL_POINTS_BELOW else _msm_all
-    kernel(q52, digits, c, CONSTS, totals)
+    passes = digits.shape[0]
+    counter, done, progress = np.zeros(1, np.int64), np.zeros(passes, np.int64), np.zeros(passes, np.int64)
+    if passes > 1:
+        offer_helpers(m, lambda: _msm_claim(q52, digits, c, CONSTS, totals, counter, done, progress))
+    _msm_caller(q52, digits, c, CONSTS, totals, counter, done, progress, PATIENCE_CYCLES)
     return bool(horner_is_small_order(totals, c, _D2_51))
 
 
@@ -908,7 +998,13 @@ def compile() -> None:
 
     for n in (1, SERIAL_BELOW):
         verify_prepared(prepare([bytes(32)] * n, [b""] * n, [bytes(64)] * n))
-    for n in (1, SERIAL_POINTS_BELOW):  # all keys equal: n + 1 points, serial then threaded
+    # the helpers' entry points first, here rather than on a helper thread's first call (every piece already claimed)
+    exhausted, none = np.full(1, 1 << 40, np.int64), np.zeros(1, np.int64)
+    _decompress_claim(np.zeros((1, 32), np.uint8), np.zeros(1, np.int64), CONSTS, np.zeros((1, 4, 5), np.uint64),
+                      np.zeros(1, np.bool_), exhausted, none)
+    _msm_claim(np.zeros((1, 4, 5), np.uint64), np.zeros((1, 1, LANES), np.int64), 2, CONSTS,
+               np.zeros((1, 4, 5), np.uint64), exhausted, none, none)
+    for n in (1, SERIAL_POINTS_BELOW):  # all keys equal: n + 1 points, on the calling thread then with helpers
         prepared = prepare([bytes(32)] * n, [b""] * n, [bytes(64)] * n)
         pts, ok = decompress(prepared, np.zeros(n, np.int64))
         assert ok.all() and msm_is_small_order(pts, n + np.arange(n), np.zeros((n, 32), np.uint8))

@@ -4,7 +4,8 @@ The group code is numba_core.py compiled with ``njit`` (the same source numba_cu
 over the CPU field layout: radix 2^51 with 128-bit products (an LLVM i128 intrinsic), libsodium's layout;
 the limbs stay in registers as tuples. Both rule sets (one flag); batch verification under ZIP 215
 (``verify_prepared_batch``: the driver is batch.py; the kernels decompress every A and R, then evaluate one
-multi-scalar multiplication by buckets, the terms dealt across the threads).
+multi-scalar multiplication by buckets, the terms dealt across the threads; on IFMA both kernels share their
+pieces with helper threads that the caller never waits for, see ifma.py).
 
 Per-signature verification and both kernels of batch verification run on AVX-512 IFMA where the CPU has it
 (ifma.py: radix 2^52, eight signatures, points or windows per 512-bit vector), chosen at run time from the CPU's

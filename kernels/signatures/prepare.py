@@ -1,7 +1,8 @@
 """Host-side preparation for the Ed25519 kernels: fixed-size arrays and h = SHA-512(R || A || M) mod L.
 
 The hash is done on the host with hashlib (OpenSSL) because messages are ragged (REFERENCES.md section 2:
-the GPU implementations batch SHA-512 separately too); the kernels then see 128 bytes per signature.
+the GPU implementations batch SHA-512 separately too), the 64-byte digests reduced mod L in one compiled call
+(scalars.reduce_bytes); the kernels then see 128 bytes per signature.
 """
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .reference import L, PUBLIC_KEY_BYTES, SIGNATURE_BYTES
+from .reference import PUBLIC_KEY_BYTES, SIGNATURE_BYTES
+from .scalars import reduce_bytes
 
 
 @dataclass(frozen=True)
@@ -50,11 +52,10 @@ def prepare(public_keys: list[bytes], messages: list[bytes], signatures: list[by
         keys = [a if ok else zero_key for a, ok in zip(public_keys, well_formed)]
         sigs = [s if ok else zero_sig for s, ok in zip(signatures, well_formed)]
     sha512 = hashlib.sha512
-    challenges = b"".join([(int.from_bytes(sha512(s[:32] + a + m).digest(), "little") % L).to_bytes(32, "little")
-                           for a, m, s in zip(keys, messages, sigs)])
+    digests = b"".join([sha512(s[:32] + a + m).digest() for a, m, s in zip(keys, messages, sigs)])
     return Prepared(public_keys=np.frombuffer(b"".join(keys), np.uint8).reshape(n, PUBLIC_KEY_BYTES),
                     signatures=np.frombuffer(b"".join(sigs), np.uint8).reshape(n, SIGNATURE_BYTES),
-                    challenges=np.frombuffer(challenges, np.uint8).reshape(n, 32),
+                    challenges=reduce_bytes(np.frombuffer(digests, np.uint8).reshape(n, 64)),
                     well_formed=well_formed)
 
 
