@@ -379,11 +379,13 @@ def _cell(value) -> str:
     return "" if pd.isna(value) is True else str(value)
 
 
-def _column_width(cells: list[str]) -> int:
-    """The width a column asks for: its longest cell up to WRAP_AT, never less than its longest unbreakable
-    word (so identifiers such as `ed25519_verify_zip215_batch` do not run into the next column)."""
-    longest_word = max((len(w) for c in cells for w in c.split()), default=0)
-    return max(3, longest_word, min(max((len(c) for c in cells), default=0), WRAP_AT))
+def _column_width(header: str, cells: list[str]) -> int:
+    """The width a column asks for, in characters: its longest data cell up to WRAP_AT (longer ones wrap), and
+    room for its longest unbreakable word, header included, with a margin for a proportional font and the
+    column gap (so identifiers such as `ed25519_verify_zip215_batch` do not run into the next column). A header
+    wraps at its spaces, so only its longest word counts."""
+    longest_word = max((len(w) for c in [header, *cells] for w in c.split()), default=0)
+    return max(3, -(-longest_word * 13 // 10) + 2, min(max((len(c) for c in cells), default=0), WRAP_AT))
 
 
 def markdown_table(frame: pd.DataFrame, index: bool = True) -> str:
@@ -393,7 +395,7 @@ def markdown_table(frame: pd.DataFrame, index: bool = True) -> str:
     cells = [[header_words(str(c)) for c in frame.columns]] + [[_cell(v) for v in row]
                                                              for row in frame.itertuples(index=False)]
     cells = [[c.replace("|", "\\|") for c in row] for row in cells]
-    widths = [_column_width([row[i] for row in cells]) for i in range(len(cells[0]))]
+    widths = [_column_width(cells[0][i], [row[i] for row in cells[1:]]) for i in range(len(cells[0]))]
     lines = ["| " + " | ".join(cells[0]) + " |", "|" + "|".join("-" * w for w in widths) + "|"]
     lines += ["| " + " | ".join(row) + " |" for row in cells[1:]]
     return "\n".join(lines)

@@ -183,9 +183,9 @@ class Appendix:
             if not mark or "text/markdown" not in out.get("data", {}):
                 continue
             label = f"A.{len(self.tables) + 1}"
-            caption = mark.get("caption") or "table"
-            self.tables.append(f"## Table {label}: {section}, {caption[0].lower() + caption[1:]}\n\n"
-                               f"{out['data']['text/markdown']}")
+            caption = mark.get("caption") or ""
+            title = f"{section}: {caption[0].lower() + caption[1:]}" if caption else section
+            self.tables.append(f"## Table {label}, {title}\n\n{out['data']['text/markdown']}")
             cell["outputs"][i] = nbformat.v4.new_output("display_data", data={
                 "text/markdown": f"*Table {label} ({mark.get('rows', '?')} rows) is in the appendix.*"})
         return cell
@@ -200,12 +200,13 @@ class Appendix:
         return [head] + [nbformat.v4.new_markdown_cell(t) for t in self.tables]
 
 
-def _heading(cell: dict, section: str) -> str:
-    """The nearest heading so far (the appendix names where a table came from)."""
+def _heading(cell: dict, section: str, notebook: str) -> str:
+    """The notebook's title and the nearest heading so far (the appendix names where a table came from)."""
     if cell.get("cell_type") == "markdown":
         for line in cell["source"].splitlines():
             if line.startswith("#"):
-                section = line.lstrip("#").strip()
+                heading = line.lstrip("#").strip()
+                section = heading if line.startswith("# ") or not notebook else f"{notebook}, {heading}"
     return section
 
 
@@ -232,11 +233,13 @@ def merged_notebook(folder: Path):
     appendix = Appendix()
     for path in executed:
         nb = nbformat.read(path, as_version=4)
-        section = path.stem
+        notebook = next((line[2:].strip() for c in nb.cells if c.cell_type == "markdown"
+                         for line in c.source.splitlines() if line.startswith("# ")), path.stem)
+        section = notebook
         for cell in nb.cells:
             if _is_parameters(cell):
                 continue
-            section = _heading(cell, section)
+            section = _heading(cell, section, notebook)
             merged.cells.append(appendix.take(_printable(cell), section))
     merged.cells.extend(appendix.cells())
     return merged

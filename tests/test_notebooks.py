@@ -101,7 +101,7 @@ def test_long_tables_move_to_the_appendix_and_leave_a_pointer(tmp_path):
     assert "Table A.1 (21 rows) is in the appendix" in in_place[0].data["text/markdown"]
     assert in_place[1].data["text/markdown"].startswith("| index | n |")
     assert merged.cells[-2].source.startswith("# Appendix")
-    assert merged.cells[-1].source.startswith("## Table A.1: 01 · Hashing, every check.")
+    assert merged.cells[-1].source.startswith("## Table A.1, 01 · Hashing: every check.")
     assert "| 20 | 20 |" in merged.cells[-1].source
 
 
