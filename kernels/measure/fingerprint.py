@@ -77,10 +77,11 @@ def git_commit() -> str:
 
 
 def git_dirty() -> bool | None:
-    """True when the working tree had uncommitted changes to tracked files (None: not a git checkout)."""
+    """True when the working tree had uncommitted changes to tracked files outside results/ (which a run itself
+    rewrites); None: not a git checkout."""
     try:
-        out = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO, capture_output=True,
-                             text=True, timeout=10, check=True).stdout
+        out = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)results"],
+                             cwd=REPO, capture_output=True, text=True, timeout=10, check=True).stdout
     except (OSError, subprocess.SubprocessError):
         return None
     return bool(out.strip())
