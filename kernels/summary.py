@@ -479,6 +479,14 @@ def signature_costs(rows: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(records)
 
 
+def signature_table(table: pd.DataFrame) -> pd.DataFrame:
+    """signature_costs for reading: every time with its unit (fmt_time), blank where not measured."""
+    shown = table.copy()
+    for column in [c for c in shown.columns if c.endswith("(s)")]:
+        shown[column] = [fmt_time(v) if np.isfinite(v) else "" for v in shown[column]]
+    return shown.rename(columns=lambda c: c.removesuffix(" (s)"))
+
+
 def signature_markdown(table: pd.DataFrame) -> str:
     """Which scheme costs an update request the most, and how much the best measured path takes off each."""
     if table.empty:

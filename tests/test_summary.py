@@ -127,3 +127,10 @@ def test_bls_consensus_is_counted_per_block_and_batched_by_method():
     assert bls["library per check (s)"] == pytest.approx(1e-3)
     assert bls["batched per check (s)"] == pytest.approx(1 / 2500)  # blst batch on 1 core beats 2 cores at 3 000/s
     assert bls["per update, best (s)"] == pytest.approx(26 / 1000 / 2500)
+
+
+def test_signature_table_gives_every_time_its_unit():
+    shown = summary.signature_table(summary.signature_costs(_signature_rows())).set_index("scheme")
+    assert shown.loc["Ed25519", "library per check"] == "50 µs"
+    assert shown.loc["ECDSA P-256", "per update, library"] == "200 µs"
+    assert shown.loc["ECDSA P-256", "batched per check"] == ""  # not measured: blank, not "nan"
