@@ -209,9 +209,10 @@ def msm_case(points, scalars):
     return (pts, np.arange(len(points)), scal), ref.is_identity(ref.scalar_mult(8, total))
 
 
+@pytest.mark.parametrize("method", numba_cpu.MSM_METHODS)
 @pytest.mark.parametrize("path", PATHS)
 @pytest.mark.parametrize("m", [1, 7, 8, 9, 40])
-def test_msm_against_the_reference(path, m):
+def test_msm_against_the_reference(path, m, method):
     """Terms whose sum cancels (True), the same with torsion added (True: the check is cofactored), and with
     one scalar changed (False)."""
     rng = np.random.default_rng(m)
@@ -224,25 +225,26 @@ def test_msm_against_the_reference(path, m):
                                (ref.negate(total), 1, False)):
         args, reference = msm_case(points + [extra], [scalars[0] ^ tweak] + scalars[1:] + [1])
         assert reference == want
-        assert numba_cpu.msm_is_small_order(*args, ifma_path=path) == want
+        assert numba_cpu.msm_is_small_order(*args, ifma_path=path, method=method) == want
 
 
+@pytest.mark.parametrize("method", numba_cpu.MSM_METHODS)
 @pytest.mark.parametrize("path", PATHS)
 @settings(max_examples=8, deadline=None)
 @given(terms=st.lists(st.tuples(st.integers(0, 7), st.integers(1, ref.L - 1), st.integers(0, 2**253 - 1)),
                       min_size=1, max_size=10))
-def test_fuzz_msm_against_the_reference(path, terms):
+def test_fuzz_msm_against_the_reference(path, method, terms):
     """Random points (a multiple of B plus torsion) and scalars below 2^253: rarely small order, so the check
     mostly answers False, as the reference does; the cancelling term makes it True."""
     points = [ref.point_add(ref.scalar_mult(k, ref.BASE), ref.scalar_mult(t, TORSION)) for t, k, _ in terms]
     scalars = [v for _, _, v in terms]
     args, want = msm_case(points, scalars)
-    assert numba_cpu.msm_is_small_order(*args, ifma_path=path) == want
+    assert numba_cpu.msm_is_small_order(*args, ifma_path=path, method=method) == want
     total = ref.IDENTITY
     for v, q in zip(scalars, points):
         total = ref.point_add(total, ref.scalar_mult(v, q))
     args, want = msm_case(points + [ref.negate(total)], scalars + [1])
-    assert want and numba_cpu.msm_is_small_order(*args, ifma_path=path)
+    assert want and numba_cpu.msm_is_small_order(*args, ifma_path=path, method=method)
 
 
 @pytest.mark.parametrize("flag", [pytest.param("1", marks=needs_ifma, id="ifma"), pytest.param("0", id="radix51")])

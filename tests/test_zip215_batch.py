@@ -169,7 +169,147 @@ def test_msm_against_the_reference_arithmetic(c, terms, monkeypatch):
     """sum [s_j] P_j + [t] B with t = -sum s_j r_j mod L, P_j = [r_j]B (+ torsion): identity after [8]; one
     scalar off by one: not. Every window width, serial and threaded paths."""
     monkeypatch.setattr(numba_cpu, "window_bits", lambda points: c)
-    check_msm(numba_cpu, terms, terms * 100 + c)
+    check_msm(numba_cpu, terms, terms * 100 + c, method="pippenger")
+
+
+# ---- Straus's method (numba_core.msm_straus) on numba_cpu, and the model that chooses it ----------------------------
+
+
+def straus_points(count: int, seed: int):
+    """(pts, points): `count` points [r]B + torsion (every eighth one a pure torsion point, the identity
+    included) decoded by numba_cpu's radix-2^51 kernel (stored negated, cached) and as reference points."""
+    rng = np.random.default_rng(seed)
+    torsion = [ref.decode_zip215(e) for e in small_order_encodings()[:8]]
+    points = [torsion[j % 8] if j % 8 == 3 else
+              ref.point_add(ref.scalar_mult(int.from_bytes(rng.bytes(40), "little") % ref.L, ref.BASE), torsion[j % 8])
+              for j in range(count)]
+    encoded = [ref.encode(q) for q in points]
+    pts, ok = numba_cpu.decompress(prepare(*check_batch(encoded, [b""] * count, [e + bytes(32) for e in encoded])),
+                                   np.arange(count), ifma_path=False)
+    assert ok.all()
+    return pts, points
+
+
+def straus_sum(pts, rows, values) -> tuple[int, ...]:
+    """numba_core.msm_straus of the terms (rows into pts, integer scalars) as a reference point (X, Y, Z, T)."""
+    m = len(rows)
+    c = batch.straus_window_bits(m)
+    table = np.empty((max(m, 1) << (c - 1), 4, 5), np.uint64)
+    digits = np.empty((max(m, 1), batch.signed_windows(c)), np.int8)
+    sc = np.frombuffer(b"".join(v.to_bytes(32, "little") for v in values), np.uint8).reshape(-1, 32)
+    got = numba_cpu.CORE.msm_straus(pts, np.asarray(rows, np.int64), sc, 0, m, c, table, digits, numba_cpu.D2)
+    return tuple(sum(int(x) << (51 * i) for i, x in enumerate(f)) % ref.P for f in got)
+
+
+def same_point(p, q) -> bool:
+    return (p[0] * q[2] - q[0] * p[2]) % ref.P == 0 and (p[1] * q[2] - q[1] * p[2]) % ref.P == 0
+
+
+def reference_sum(points, rows, values):
+    """-(sum_j [values_j] points[rows_j]) in the reference's arithmetic (the kernel's points are stored negated)."""
+    acc = ref.IDENTITY
+    for j, v in zip(rows, values):
+        acc = ref.point_add(acc, ref.scalar_mult(v, points[j]))
+    return ref.negate(acc)
+
+
+STRAUS_POOL = straus_points(24, 3)
+EDGE_SCALARS = [0, 1, 2, ref.L - 1, ref.L, 2**128 - 1, 2**252, 2**253 - 1]
+
+
+@pytest.mark.parametrize("terms", range(0, 41))
+def test_straus_msm_against_the_reference_arithmetic(terms):
+    """msm_straus at 0..40 terms equals the reference's sum: torsion points, repeated points, edge scalars (0,
+    L - 1, L, 2^253 - 1) among random ones, and a cancelling sum (a term and its negation) that leaves the rest."""
+    pts, points = STRAUS_POOL
+    rng = np.random.default_rng(terms)
+    rows = [int(r) for r in rng.integers(0, len(points), size=terms)]
+    values = [EDGE_SCALARS[j // 3 % len(EDGE_SCALARS)] if j % 3 == 0
+              else int.from_bytes(rng.bytes(32), "little") % 2**253 for j in range(terms)]
+    if terms >= 2:  # [v]P + [L - v]P: cancels but for P's torsion part
+        rows[-1], values[-1] = rows[0], (-values[0]) % ref.L
+    assert same_point(straus_sum(pts, rows, values), reference_sum(points, rows, values))
+
+
+def test_straus_cancelling_sum_is_the_identity():
+    pts, points = STRAUS_POOL
+    rows = [0, 8, 0, 8, 16]  # points [r]B + the identity (torsion index 0)
+    values = [5, ref.L - 1, ref.L - 5, 1, 0]
+    assert same_point(straus_sum(pts, rows, values), ref.IDENTITY)
+    assert numba_cpu.straus_is_small_order(pts, np.array(rows), np.frombuffer(
+        b"".join(v.to_bytes(32, "little") for v in values), np.uint8).reshape(-1, 32))
+
+
+@settings(max_examples=25, deadline=None)
+@given(data=st.data())
+def test_fuzz_straus_against_the_reference(data):
+    pts, points = STRAUS_POOL
+    terms = data.draw(st.integers(0, 12))
+    rows = data.draw(st.lists(st.integers(0, len(points) - 1), min_size=terms, max_size=terms))
+    values = data.draw(st.lists(st.one_of(st.sampled_from(EDGE_SCALARS), st.integers(0, 2**253 - 1)),
+                                min_size=terms, max_size=terms))
+    assert same_point(straus_sum(pts, rows, values), reference_sum(points, rows, values))
+
+
+@pytest.mark.parametrize("ifma_path", [False, True])
+@pytest.mark.parametrize("terms", [1, 5, 17, 40])
+def test_straus_and_pippenger_agree_on_the_cofactored_check(terms, ifma_path):
+    if ifma_path and not numba_cpu.ifma.HAS_IFMA:
+        pytest.skip("no AVX-512 IFMA on this CPU")
+    for method in numba_cpu.MSM_METHODS:
+        check_msm(numba_cpu, terms, terms, ifma_path=ifma_path, method=method)
+
+
+def test_straus_refuses_bad_scalars_and_methods():
+    pts, _ = STRAUS_POOL
+    with pytest.raises(ValueError):
+        numba_cpu.straus_is_small_order(pts, np.array([0]), np.full((1, 32), 255, np.uint8))
+    with pytest.raises(ValueError):
+        numba_cpu.msm_is_small_order(pts, np.array([0]), np.zeros((1, 32), np.uint8), method="bos-coster")
+
+
+def test_the_straus_pippenger_model():
+    """The operation-count model: Straus for small combinations, Pippenger from some size on, one crossover."""
+    choice = [batch.prefer_straus(m) for m in range(1, 600)]
+    assert choice[0] and not choice[-1]
+    crossover = choice.index(False) + 1
+    assert not any(choice[crossover - 1:]) and 64 < crossover < numba_cpu.SERIAL_MSM_BELOW
+    assert not batch.prefer_straus(0)
+    assert batch.straus_ops(10, 4) == 10 * 8 + 64 * (4 + 10)
+    assert numba_cpu.msm_method(5, ifma_path=False) == "straus"
+    assert numba_cpu.msm_method(1000, ifma_path=False) == "pippenger"
+    assert numba_cpu.msm_method(numba_cpu.IFMA_STRAUS_AT_MOST, ifma_path=True) == "straus"
+    assert numba_cpu.msm_method(numba_cpu.IFMA_STRAUS_AT_MOST + 1, ifma_path=True) == "pippenger"
+
+
+def straus_mixed_cases():
+    rng = np.random.default_rng(13)
+    for n in (5, 9, 22, 40):
+        yield n, int(rng.integers(1, max(2, n // 4) + 1))
+
+
+@pytest.mark.parametrize("ifma", ["0", "1"])
+@pytest.mark.parametrize("n,bad", list(straus_mixed_cases()))
+def test_straus_batches_equal_single_verification(n, bad, ifma, monkeypatch):
+    """Batch verdicts with every combination evaluated by Straus equal single ZIP 215 verdicts on mixed batches of
+    5..40 signatures (bad ones at random positions, keys repeated), on the IFMA path and the radix-2^51 fallback
+    (KERNELS_ED25519_IFMA=0)."""
+    if ifma == "1" and not numba_cpu.ifma.HAS_IFMA:
+        pytest.skip("no AVX-512 IFMA on this CPU")
+    monkeypatch.setenv(numba_cpu.ifma.DISABLE_ENV, ifma)
+    keys, msgs, sigs = signed_batch(n, seed=100 + n)
+    keys[n // 2], msgs[n // 2], sigs[n // 2] = keys[0], msgs[0], sigs[0]  # a repeated key (and signature)
+    rng = np.random.default_rng(n * 31 + bad)
+    positions = rng.choice(n, size=bad, replace=False)
+    keys, msgs, sigs = spoil(keys, msgs, sigs, positions, rng.choice(SPOILS, size=bad))
+    single = ed25519_verify_batch(keys, msgs, sigs, backend="numba_cpu", rules="zip215")
+    methods = []
+    real = numba_cpu.msm_method
+    monkeypatch.setattr(numba_cpu, "msm_method", lambda terms, ifma_path: methods.append(real(terms, ifma_path))
+                        or "straus")
+    got = numba_cpu.verify_prepared_batch(prepare(*check_batch(keys, msgs, sigs)))
+    np.testing.assert_array_equal(got, single)
+    assert int((~got).sum()) >= 1 and (methods or n - bad <= batch.SINGLE_AT_MOST)
 
 
 C_CORE_BACKENDS = [p for p in BATCH_BACKENDS if p.id in ("opencl", "cupy")]  # the shared C core's batch kernels

@@ -25,6 +25,15 @@ check (once per combination). numba_cpu on AVX-512 IFMA shares passes of eight w
 and helpers that it never waits for (ifma.py), its radix-2^51 fallback deals the terms across its threads; the C
 core (OpenCL, CuPy) gives each
 work-item one window of a chunk of the terms, and numba_cuda one chunk over every window, as ``msm_plan`` lays out.
+
+Small combinations use Straus's method instead of buckets on numba_cpu (numba_core.msm_straus: a table of
+[1..2^(c-1)]P per term, one shared chain of doublings), chosen by ``prefer_straus``, an operation-count model
+(``straus_ops`` against ``pippenger_ops``), not a measurement (the measurement that agrees with it is quoted in
+``prefer_straus``). On AVX-512 IFMA CPUs the lane-wise Pippenger (eight windows per vector) is faster from about
+ten terms, so there Straus runs on the radix-2^51 kernel (one term at a time) up to numba_cpu's measured
+``IFMA_STRAUS_AT_MOST`` terms only; a lane-parallel IFMA Straus is not written (by the same way of counting it would
+not beat the lane-wise Pippenger: its one chain of doublings per window does not shrink with lanes). The C core
+(OpenCL, CuPy) and numba_cuda keep Pippenger at every size.
 """
 from __future__ import annotations
 
@@ -253,3 +262,35 @@ def msm_plan(terms: int, lanes: int, max_buckets: int, split_windows: bool = Tru
                     best = (cost, c, chunks)
             chunks *= 2
     return best[1], best[2]
+
+
+STRAUS_WINDOW_BITS = (3, 4, 5, 6)  # table sizes 4..32 points per term tried by straus_window_bits
+
+
+def straus_ops(terms: int, c: int) -> int:
+    """Point operations of numba_core.msm_straus with c-bit signed windows (a model, not a measurement; an
+    addition and a doubling counted alike, every digit taken non-zero): 2^(c-1) additions per term for its
+    table, then signed_windows(c) windows of c doublings and one addition per term."""
+    return terms * (1 << (c - 1)) + signed_windows(c) * (c + terms)
+
+
+def straus_window_bits(terms: int) -> int:
+    """The window c of STRAUS_WINDOW_BITS that straus_ops counts cheapest for `terms` terms (a model)."""
+    return min(STRAUS_WINDOW_BITS, key=lambda c: straus_ops(terms, c))
+
+
+def pippenger_ops(terms: int) -> int:
+    """Point operations of numba_core.msm_pippenger on one thread at its best window c (a model, not a
+    measurement): ceil(253 / c) windows of c doublings, one addition per term and 2 (2^c - 1) running-sum
+    additions."""
+    return min(-(-SCALAR_BITS // c) * (c + terms + 2 * ((1 << c) - 1)) for c in range(2, 17))
+
+
+def prefer_straus(terms: int) -> bool:
+    """Straus rather than Pippenger for a one-thread multi-scalar multiplication of `terms` points: true when the
+    operation-count model (straus_ops at straus_window_bits, pippenger_ops) counts it cheaper. The model puts
+    the crossover between 192 and 224 terms; measured on the radix-2^51 kernels (one process, interleaved,
+    best of repeats, a shared 2-core VM, noisy), Straus took 92 / 124 / 207 / 380 / 745 / 1528 / 2146 us at
+    5 / 8 / 16 / 32 / 64 / 128 / 192 terms against Pippenger's 254 / 311 / 457 / 654 / 1066 / 1708 / 2174 us,
+    and 2469 against 2392 us at 224: the same crossover."""
+    return terms > 0 and straus_ops(terms, straus_window_bits(terms)) < pippenger_ops(terms)

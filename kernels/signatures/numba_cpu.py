@@ -4,8 +4,9 @@ The group code is numba_core.py compiled with ``njit`` (the same source numba_cu
 over the CPU field layout: radix 2^51 with 128-bit products (an LLVM i128 intrinsic), libsodium's layout;
 the limbs stay in registers as tuples. Both rule sets (one flag); batch verification under ZIP 215
 (``verify_prepared_batch``: the driver is batch.py; the kernels decompress every A and R, then evaluate one
-multi-scalar multiplication by buckets, the terms dealt across the threads; on IFMA both kernels share their
-pieces with helper threads that the caller never waits for, see ifma.py).
+multi-scalar multiplication by buckets, the terms dealt across the threads, or for small combinations by
+Straus's method on the calling thread (``msm_method``); on IFMA both kernels share their pieces with helper
+threads that the caller never waits for, see ifma.py).
 
 Per-signature verification and both kernels of batch verification run on AVX-512 IFMA where the CPU has it
 (ifma.py: radix 2^52, eight signatures, points or windows per 512-bit vector), chosen at run time from the CPU's
@@ -17,6 +18,7 @@ import numpy as np
 from numba import njit, prange
 
 from . import ifma, tables
+from .batch import check_scalars, prefer_straus, signed_windows, straus_window_bits
 from .numba_core import build
 from .prepare import Prepared
 
@@ -56,7 +58,8 @@ def compile() -> None:
         ifma.compile()
     verify_prepared(prepare([bytes(32)], [b""], [bytes(64)]))  # the serial kernel (both rule sets: one flag)
     verify_prepared(prepare([bytes(32)] * SERIAL_BELOW, [b""] * SERIAL_BELOW, [bytes(64)] * SERIAL_BELOW))
-    for n in (8, SERIAL_MSM_BELOW):  # batch verification, serial and threaded kernels (all-zero: ZIP 215 valid)
+    for n in (6, 224, SERIAL_MSM_BELOW):  # batch verification: Straus, serial and threaded Pippenger (all-zero:
+                                          # ZIP 215 valid; one key, so n + 2 terms: msm_method)
         assert verify_prepared_batch(prepare([bytes(32)] * n, [b""] * n, [bytes(64)] * n)).all()
 
 
@@ -117,6 +120,46 @@ def _msm_range(pts, idx, scalars, c, buckets, used, partial, d2):
 
 _msm_all = njit(parallel=True)(_msm_range)
 _msm_serial = njit(_msm_range)
+_msm_straus = CORE.msm_straus
+
+
+@njit
+def _straus_is_small_order(pts, idx, scalars, c, table, digits, partial, d2):
+    """msm_straus over every term, then the cofactored check (partial: one row of scratch)."""
+    p = _msm_straus(pts, idx, scalars, 0, idx.size, c, table, digits, d2)
+    for k in range(4):
+        for limb in range(5):
+            partial[0, k, limb] = p[k][limb]
+    return _sum_is_small_order(partial, d2)
+
+
+IFMA_STRAUS_AT_MOST = 9  # terms. Measured in one process, interleaved, best of repeats, 1 and 2 threads alike, on a
+                         # shared 2-core AVX-512 IFMA VM (noisy): Straus 92 / 124 / 147 / 168 / 207 us at 5 / 8 / 10 /
+                         # 12 / 16 terms, the lane-wise IFMA Pippenger 130 / 146 / 144 / 150 / 166 us (208 against
+                         # 380 us at 32, 384 against 745 at 64): the crossover is near ten terms
+MSM_METHODS = ("straus", "pippenger")
+
+
+def msm_method(terms: int, ifma_path: bool) -> str:
+    """"straus" or "pippenger" for a combination of `terms` points: on the radix-2^51 path the operation-count
+    model batch.prefer_straus decides, below SERIAL_MSM_BELOW (where Pippenger stays on one thread); on the IFMA
+    path Straus (one term at a time) runs up to IFMA_STRAUS_AT_MOST terms, measured against the lane-wise
+    Pippenger."""
+    if ifma_path:
+        return "straus" if terms <= IFMA_STRAUS_AT_MOST else "pippenger"
+    return "straus" if terms < SERIAL_MSM_BELOW and prefer_straus(terms) else "pippenger"
+
+
+def straus_is_small_order(pts: np.ndarray, idx: np.ndarray, scalars: np.ndarray) -> bool:
+    """[8](sum_j [scalars[j]] pts[idx[j]]) is the identity by Straus's method on the calling thread
+    (numba_core.msm_straus, window chosen by batch.straus_window_bits)."""
+    m = idx.size
+    c = straus_window_bits(m)
+    table = np.empty((max(m, 1) << (c - 1), 4, 5), dtype=np.uint64)
+    digits = np.empty((max(m, 1), signed_windows(c)), dtype=np.int8)
+    partial = np.empty((1, 4, 5), dtype=np.uint64)
+    return bool(_straus_is_small_order(pts, idx.astype(np.int64), check_scalars(scalars), c, table, digits,
+                                       partial, D2))
 
 
 def window_bits(points: int) -> int:
@@ -143,11 +186,19 @@ def decompress(prepared: Prepared, first: np.ndarray, ifma_path: bool | None = N
     return pts, ok
 
 
-def msm_is_small_order(pts: np.ndarray, idx: np.ndarray, scalars: np.ndarray, ifma_path: bool | None = None) -> bool:
+def msm_is_small_order(pts: np.ndarray, idx: np.ndarray, scalars: np.ndarray, ifma_path: bool | None = None,
+                       method: str | None = None) -> bool:
     """[8](sum_j [scalars[j]] pts[idx[j]]) is the identity: one multi-scalar multiplication, split over the
     threads in chunks of points (each its own buckets), the partial sums added at the end; on AVX-512 IFMA
-    (as verify_prepared chooses) one window per lane instead (ifma.msm_is_small_order)."""
-    if ifma.enabled() if ifma_path is None else ifma_path:
+    (as verify_prepared chooses) one window per lane instead (ifma.msm_is_small_order). Small combinations use
+    Straus's method on the calling thread instead (msm_method; `method` forces "straus" or "pippenger")."""
+    ifma_path = ifma.enabled() if ifma_path is None else ifma_path
+    method = msm_method(idx.size, ifma_path) if method is None else method
+    if method not in MSM_METHODS:
+        raise ValueError(f"method must be one of {MSM_METHODS}")
+    if method == "straus":
+        return straus_is_small_order(pts, idx, scalars)
+    if ifma_path:
         return ifma.msm_is_small_order(pts, idx, scalars)
     from numba import get_num_threads
 
