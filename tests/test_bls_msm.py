@@ -174,6 +174,8 @@ def test_fp_ops_match_python_integers(core):
             assert _from(core.fp_mul(_to(a), _to(b))) == a * b % P
             assert _from(core.fp_add(_to(a), _to(b))) == (a + b) % P
             assert _from(core.fp_sub(_to(a), _to(b))) == (a - b) % P
+        assert _from(core.fp_sq(_to(a))) == a * a % P
+        assert core.fp_sq(_to(a)) == core.fp_mul(_to(a), _to(a))  # fully reduced, as the product
         if a:
             assert _from(core.fp_inv(_to(a))) == pow(a, -1, P)
         ok, root = core.fp_sqrt(_to(a))
@@ -201,6 +203,55 @@ def test_fp2_ops_and_square_roots_match_python_integers(core):
         assert ok and ((r0 * r0 - r1 * r1) % P, 2 * r0 * r1 % P) == sq
         ok, _ = core.f2_sqrt((_to(a0), _to(a1)))
         assert ok == (pow((a0 * a0 + a1 * a1) % P, (P - 1) // 2, P) in (0, 1))
+
+
+@pytest.mark.parametrize("e", [1, 15, 16, 17, 255, 256, (P + 1) // 4, (P - 3) // 4, P - 2, (1 << 381) - 1])
+def test_window_digits_recompose_the_exponent(e):
+    from kernels.bls.msm_numba_core import window_digits
+
+    digits = window_digits(e)
+    assert digits[0] != 0 and all(0 <= d < 16 for d in digits)
+    assert sum(d << (4 * k) for k, d in enumerate(reversed(digits))) == e
+
+
+@settings(max_examples=25, deadline=None)
+@given(a0=st.one_of(st.integers(0, P - 1), st.sampled_from(EDGES)), a1=st.integers(0, P - 1),
+       a=st.integers(1, P - 1))
+def test_fuzz_windowed_exponents_and_fp2_roots(a0, a1, a):
+    """The dedicated squaring, the windowed fixed exponents (inverse, square root) and the inverse-free GF(p^2)
+    root against Python integers on random and edge elements: every square's root squares back; a non-square
+    is reported as one."""
+    from kernels.bls.msm_numba_cpu import CORE as core
+
+    assert _from(core.fp_inv(_to(a))) == pow(a, -1, P)
+    for v in (a, a0, a1):  # the dedicated squaring
+        assert core.fp_sq(_to(v)) == core.fp_mul(_to(v), _to(v)) and _from(core.fp_sq(_to(v))) == v * v % P
+    ok, root = core.fp_sqrt(_to(a))
+    assert ok == (pow(a, (P - 1) // 2, P) == 1)
+    if ok:
+        assert _from(root) ** 2 % P == a
+    sq = ((a0 * a0 - a1 * a1) % P, 2 * a0 * a1 % P)
+    ok, root = core.f2_sqrt((_to(sq[0]), _to(sq[1])))
+    r0, r1 = _from(root[0]), _from(root[1])
+    assert ok and ((r0 * r0 - r1 * r1) % P, 2 * r0 * r1 % P) == sq
+    if pow((a0 * a0 + a1 * a1) % P, (P - 1) // 2, P) == P - 1:  # a non-square
+        assert not core.f2_sqrt((_to(a0), _to(a1)))[0]
+
+
+def test_fp2_root_takes_both_branches(core):
+    """f2_sqrt's two cases, t = (a0 + s) / 2 a square (root (y, w)) or not (root (w, y)), each met and right:
+    s = sqrt(a0^2 + a1^2) is the root fp_sqrt returns, norm^((p+1)/4)."""
+    rng = random.Random(11)
+    seen = set()
+    while len(seen) < 2:
+        b0, b1 = rng.randrange(1, P), rng.randrange(1, P)
+        a0, a1 = (b0 * b0 - b1 * b1) % P, 2 * b0 * b1 % P
+        s = pow((a0 * a0 + a1 * a1) % P, (P + 1) // 4, P)
+        t = (a0 + s) * pow(2, -1, P) % P
+        seen.add(pow(t, (P - 1) // 2, P))
+        ok, root = core.f2_sqrt((_to(a0), _to(a1)))
+        assert ok and {(_from(root[0]), _from(root[1]))} <= {(b0, b1), (P - b0, P - b1)}
+    assert seen == {1, P - 1}
 
 
 def test_subgroup_check_endomorphisms():
