@@ -134,6 +134,27 @@ def point_words(group: str) -> int:
     return 2 * LIMBS * COMPONENTS[group] + 1
 
 
+def jacobian_words(group: str) -> int:
+    """Words of a Jacobian point in Montgomery limbs: X, Y, Z of 6 k limbs each."""
+    return 3 * LIMBS * COMPONENTS[group]
+
+
+def identity(group: str) -> bytes:
+    """The ZCash encoding of the point at infinity: the compression and infinity flags, then zeros."""
+    return bytes([0xC0]) + bytes(48 * COMPONENTS[group] - 1)
+
+
+def pippenger(decoded, limbs: np.ndarray, run) -> bytes:
+    """The host side every kernel backend's msm shares: the window from the scalars' size (window_bits), the
+    signed digits, and the compression of the Jacobian sum that `run(points, digits, c)` computes on the
+    backend; all scalars zero: the identity, without a launch."""
+    bits = scalar_bits(limbs)
+    if not bits:
+        return identity(decoded.group)
+    c = window_bits(decoded.n, bits)
+    return compress_jacobian(decoded.group, run(np.ascontiguousarray(decoded.payload), signed_digits(limbs, c), c))
+
+
 def _int(limbs) -> int:
     return sum(int(w) << (64 * i) for i, w in enumerate(limbs))
 
@@ -146,7 +167,7 @@ def compress_jacobian(group: str, words: np.ndarray) -> bytes:
     c = [_int(words[LIMBS * j:LIMBS * (j + 1)]) * rinv % P for j in range(3 * k)]
     X, Y, Z = (c[0:k], c[k:2 * k], c[2 * k:3 * k])
     if not any(Z):
-        return bytes([0xC0]) + bytes(48 * k - 1)
+        return identity(group)
     if k == 1:
         zi = pow(Z[0], -1, P)
         x, y = (X[0] * zi * zi % P,), (Y[0] * zi * zi * zi % P,)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from .msm import compress_jacobian, input_words, point_words, scalar_bits, signed_digits, window_bits
+from .msm import input_words, pippenger, point_words
 from .msm_numba_core import build, madd_i128
 
 CORE = build(njit, madd_i128)
@@ -57,14 +57,13 @@ def decode(group: str, points: list[bytes]):
 
 def msm(decoded, limbs: np.ndarray) -> bytes:
     group = decoded.group
-    jw = getattr(CORE, group).jacobian_words
-    bits = scalar_bits(limbs)
-    out = np.zeros(jw, np.uint64)
-    if bits:
-        c = window_bits(decoded.n, bits)
-        digits = signed_digits(limbs, c)
-        _kernel(group, "msm", decoded.n)(np.ascontiguousarray(decoded.payload), digits, c, out)
-    return compress_jacobian(group, out)
+
+    def run(points, digits, c):
+        out = np.zeros(getattr(CORE, group).jacobian_words, np.uint64)
+        _kernel(group, "msm", decoded.n)(points, digits, c, out)
+        return out
+
+    return pippenger(decoded, limbs, run)
 
 
 def compile() -> None:

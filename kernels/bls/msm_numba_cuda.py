@@ -11,7 +11,7 @@ from numba import cuda
 from .. import devices
 from ..measure.staged import NumbaCudaStaged
 from ..registry import BackendUnavailable
-from .msm import compress_jacobian, input_words, point_words, scalar_bits, signed_digits, window_bits
+from .msm import input_words, pippenger, point_words
 from .msm_numba_core import build, madd_split
 
 THREADS = 64
@@ -108,13 +108,7 @@ def decode(group: str, points: list[bytes]):
 
 def msm(decoded, limbs: np.ndarray) -> bytes:
     _check()
-    group = decoded.group
-    bits = scalar_bits(limbs)
-    if not bits:
-        return compress_jacobian(group, np.zeros(getattr(CORE, group).jacobian_words, np.uint64))
-    c = window_bits(decoded.n, bits)
-    out = MsmStaged(group, np.ascontiguousarray(decoded.payload), signed_digits(limbs, c), c).run()
-    return compress_jacobian(group, out)
+    return pippenger(decoded, limbs, lambda points, digits, c: MsmStaged(decoded.group, points, digits, c).run())
 
 
 def compile() -> None:

@@ -13,10 +13,9 @@ import numpy as np
 from .. import devices
 from ..measure.staged import OpenCLStaged
 from ..registry import BackendUnavailable
-from .msm import compress_jacobian, input_words, point_words, scalar_bits, signed_digits, window_bits
+from .msm import input_words, jacobian_words, pippenger, point_words
 
 SOURCE = str(Path(__file__).with_name("msm.cl"))
-WORDS = {"g1": 18, "g2": 36}  # a Jacobian point
 
 
 def _check() -> None:
@@ -52,7 +51,7 @@ class DecodeStaged(OpenCLStaged):
 
 class MsmStaged(OpenCLStaged):
     def __init__(self, group: str, points: np.ndarray, digits: np.ndarray, c: int):
-        w, nwin = WORDS[group], digits.shape[1]
+        w, nwin = jacobian_words(group), digits.shape[1]
         nb = 1 << (c - 1)
         super().__init__(inputs={"points": points, "digits": digits},
                          outputs={"out": np.zeros(w, np.uint64)},
@@ -76,12 +75,7 @@ def decode(group: str, points: list[bytes]):
 
 def msm(decoded, limbs: np.ndarray) -> bytes:
     _check()
-    bits = scalar_bits(limbs)
-    if not bits:
-        return compress_jacobian(decoded.group, np.zeros(WORDS[decoded.group], np.uint64))
-    c = window_bits(decoded.n, bits)
-    out = MsmStaged(decoded.group, np.ascontiguousarray(decoded.payload), signed_digits(limbs, c), c).run()
-    return compress_jacobian(decoded.group, out)
+    return pippenger(decoded, limbs, lambda points, digits, c: MsmStaged(decoded.group, points, digits, c).run())
 
 
 def compile() -> None:
