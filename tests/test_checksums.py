@@ -443,7 +443,7 @@ def test_caller_computes_pieces_a_stalled_helper_claimed(algorithm, stalled):
 def test_helpers_drop_offers_beyond_the_idle_ones():
     import threading
 
-    from kernels.checksums.caller_runs import Helpers
+    from kernels.caller_runs import Helpers
 
     helpers, gate, ran = Helpers(2), threading.Event(), []
     assert helpers.offer(lambda: (gate.wait(5), ran.append(1)), 5) == 2  # two helpers, both now busy

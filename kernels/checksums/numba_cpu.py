@@ -24,7 +24,8 @@ from numba import njit, prange, types
 from numba.extending import intrinsic
 
 from ..packing import Packed
-from . import caller_runs, tables
+from .. import caller_runs
+from . import tables
 from .reference import ADLER_BASE
 
 PIECE_BYTES = 1 << 20  # a 64 MiB buffer becomes 64 pieces: enough to balance a few dozen cores

@@ -18,7 +18,7 @@ eight points per vector, and ``msm_is_small_order`` gives each lane one Pippenge
 (the term is the same in all lanes; each lane's bucket is gathered and scattered limb by limb, as the lanes
 pick different buckets). Both hand back numba_cpu's layout (radix-2^51 limbs), so the host side is unchanged.
 Both share their pieces between the calling thread and helper threads without a fork-join barrier (the caller
-finishes any piece a helper does not get to: kernels/checksums/caller_runs.py's scheme).
+finishes any piece a helper does not get to: kernels/caller_runs.py's scheme).
 
 Limb invariant ("strict"): every limb below 2^52 (the IFMA inputs use 52 bits), the value any residue below
 2^260. Every operation returns strict limbs; ``fe_canonical`` gives the unique value below p.
@@ -33,7 +33,7 @@ from llvmlite import ir
 from numba import config, get_num_threads, njit, prange, types
 from numba.extending import intrinsic, models, register_model
 
-from ..checksums import caller_runs
+from .. import caller_runs
 from ..registry import BackendUnavailable
 from . import numba_core, reference as ref, tables
 from .prepare import Prepared
@@ -705,7 +705,7 @@ def verify_prepared(prepared: Prepared, rules: str = "libsodium") -> np.ndarray:
 # ---- the kernels of batch verification share a call with helper threads without waiting for them ------------
 # A prange loop ends when every thread of the pool has checked in; on a machine whose other core is busy that
 # wait is milliseconds (a scheduler time slice), more than the whole kernel. So, as the checksum kernels do
-# (kernels/checksums/caller_runs.py), the calling thread and up to get_num_threads() - 1 helpers claim pieces
+# (kernels/caller_runs.py), the calling thread and up to get_num_threads() - 1 helpers claim pieces
 # from one atomic counter, and the caller finishes itself any piece a helper does not: at the speed of two
 # cores when the other one is free, of one when it is not.
 

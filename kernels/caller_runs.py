@@ -60,7 +60,7 @@ class Helpers:
 
     def __init__(self, threads: int):
         self.threads = threads
-        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="checksum-helper") if threads else None
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="caller-runs-helper") if threads else None
         self._pending = 0
         self._lock = threading.Lock()
 
