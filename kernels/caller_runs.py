@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic
 
@@ -52,6 +53,17 @@ def store(typingctx, arr, i, value):
         return context.get_dummy_value()
 
     return sig, codegen
+
+
+@intrinsic
+def cycles(typingctx):
+    """The CPU's time-stamp counter (``llvm.readcyclecounter``): the caller's clock for its patience."""
+
+    def codegen(context, builder, sig, args):
+        fn = builder.module.declare_intrinsic("llvm.readcyclecounter", fnty=ir.FunctionType(ir.IntType(64), []))
+        return builder.call(fn, [])
+
+    return types.int64(), codegen
 
 
 class Helpers:

@@ -715,17 +715,6 @@ PATIENCE_CYCLES = 1 << 18  # time-stamp counter ticks (about 0.1 ms at 2.5 GHz) 
 PROGRESS_TERMS = 32
 
 
-@intrinsic
-def cycles(typingctx):
-    """The CPU's time-stamp counter (``llvm.readcyclecounter``): the caller's clock for its patience."""
-
-    def codegen(context, builder, sig, args):
-        fn = builder.module.declare_intrinsic("llvm.readcyclecounter", fnty=ir.FunctionType(ir.IntType(64), []))
-        return builder.call(fn, [])
-
-    return types.int64(), codegen
-
-
 @njit
 def pieces_of(points):
     return ((points + LANES - 1) // LANES + PIECE_GROUPS - 1) // PIECE_GROUPS
@@ -957,9 +946,9 @@ def _msm_caller(q52, digits, c, consts, totals, counter, done, progress, patienc
     mine = np.zeros(digits.shape[0], np.int64)  # progress of the passes the caller redoes (nobody watches it)
     for p in range(digits.shape[0]):
         while caller_runs.load(done, p) == 0:
-            seen, start = caller_runs.load(progress, p), cycles()
+            seen, start = caller_runs.load(progress, p), caller_runs.cycles()
             while (caller_runs.load(done, p) == 0 and caller_runs.load(progress, p) == seen
-                   and cycles() - start < patience):
+                   and caller_runs.cycles() - start < patience):
                 pass
             if caller_runs.load(done, p) == 0 and caller_runs.load(progress, p) == seen:
                 msm_pass(q52, digits[p], c, consts, totals, p * LANES, mine, p)
