@@ -407,6 +407,29 @@ def test_numba_cuda_simulator(group):
     assert M.msm(decoded, [0, 0, 0, 0], backend="numba_cuda") == IDENTITY[group]
 
 
+def test_one_call_decodes_and_sums_both_groups_like_the_library():
+    """decode_groups and msm_groups on numba_cpu: both groups decoded, invalid points among them, then one G1
+    row and three G2 rows summed; a group alone the same way."""
+    n = 24
+    g1, g2 = hashed("g1", n, b"both"), hashed("g2", n, b"both")
+    g1[3], g2[5] = bad_encodings("g1")["uncompressed flag"], off_subgroup("g2")[0]
+    requests = [("g1", g1), ("g2", g2)]
+    got, want = M.decode_groups(requests, backend="numba_cpu"), M.decode_groups(requests, backend="library")
+    for a, b in zip(got, want):
+        assert a.valid.tolist() == b.valid.tolist() and a.valid.sum() == n - 1
+    rows1 = [[v if ok else 0 for v, ok in zip(scalars(n, 64, 1), got[0].valid)]]
+    rows2 = [[v if ok else 0 for v, ok in zip(scalars(n, bits, s), got[1].valid)] for s, bits in ((2, 64), (3, 255))]
+    rows2.append([0] * n)
+    sums = M.msm_groups([(got[0], rows1), (got[1], rows2)], backend="numba_cpu")
+    assert sums == M.msm_groups([(want[0], rows1), (want[1], rows2)], backend="library")
+    assert sums[1][-1] == IDENTITY["g2"]
+    assert M.msm_groups([(got[1], rows2)], backend="numba_cpu") == [sums[1]]
+    with pytest.raises(ValueError, match="one job per group"):
+        M.msm_groups([(got[0], rows1), (got[0], rows1)], backend="numba_cpu")
+    with pytest.raises(ValueError, match="one request per group"):
+        M.decode_groups([("g1", g1), ("g1", g1)], backend="numba_cpu")
+
+
 def test_threaded_msm_matches_the_library():
     """A call large enough for numba_cpu's threaded kernel (SERIAL_BELOW), 300 G1 points, 64-bit scalars."""
     from kernels.bls.msm_numba_cpu import SERIAL_BELOW

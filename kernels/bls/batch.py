@@ -71,12 +71,12 @@ class Batch:
         """Decode every signature and the keys of shared messages on the backend (ZCash encoding, on the curve,
         in the subgroup), the keys of one-off messages with blst (they enter a Miller loop as they are)."""
         n = len(self.keys)
-        self.sig_points = msm.decode_g1(self.sigs, backend=self.backend)
         count: dict = defaultdict(int)
         for m in self.msgs:
             count[m] += 1
         self.shared = np.array([i for i in range(n) if count[self.msgs[i]] > 1], dtype=np.int64)
-        self.key_points = msm.decode_g2([self.keys[i] for i in self.shared], backend=self.backend)
+        self.sig_points, self.key_points = msm.decode_groups(
+            [("g1", self.sigs), ("g2", [self.keys[i] for i in self.shared])], backend=self.backend)
         key_ok = np.zeros(n, bool)
         key_ok[self.shared] = self.key_points.valid & np.array([self.keys[i] != IDENTITY_G2 for i in self.shared],
                                                                dtype=bool)
@@ -107,7 +107,6 @@ class Batch:
         mask = np.zeros(len(self.keys), bool)
         mask[subset] = True
         sig_scalars = np.where(mask[:, None], self.scalars, 0).astype(np.uint64)
-        sigma = msm.msm(self.sig_points, sig_scalars, backend=self.backend)
         in_shared = mask[self.shared]
         by_message: dict = defaultdict(list)
         for position, i in enumerate(self.shared.tolist()):
@@ -119,8 +118,9 @@ class Batch:
             picked = np.array(by_message[m], dtype=np.int64)
             row[picked] = self.scalars[self.shared[picked]]
             rows.append(row)
-        sums = msm.msm_many(self.key_points, rows, backend=self.backend) if rows else []
-        return sigma, dict(zip(messages, sums))
+        jobs = [(self.sig_points, [sig_scalars])] + ([(self.key_points, rows)] if rows else [])
+        sums = msm.msm_groups(jobs, backend=self.backend)
+        return sums[0][0], dict(zip(messages, sums[1] if rows else []))
 
     def singles(self) -> "Batch":
         """ML(r_i H(m_i), pk_i) for every candidate whose message appears once (reused by every check)."""

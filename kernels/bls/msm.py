@@ -69,23 +69,33 @@ def _module(backend: str):
     return importlib.import_module(f".{MODULES[backend]}", __package__)
 
 
-def _decode(group: str, points: Sequence[bytes], backend: str) -> Decoded:
+def _padded(group: str, points: Sequence[bytes]) -> tuple[list[bytes], np.ndarray]:
+    """The points as bytes, any of the wrong length replaced by 0x00... (never valid), and which were sized right."""
     size = SIZES[group]
     points = [bytes(p) for p in points]
     well_sized = np.array([len(p) == size for p in points], dtype=bool)
-    padded = [p if ok else bytes(size) for p, ok in zip(points, well_sized)]  # 0x00...: never valid
-    valid, payload = _module(backend).decode(group, padded)
-    return Decoded(group, np.asarray(valid, dtype=bool) & well_sized, len(points), payload, backend)
+    return [p if ok else bytes(size) for p, ok in zip(points, well_sized)], well_sized
+
+
+def decode_groups(requests: Sequence[tuple[str, Sequence[bytes]]], *, backend: str = "library") -> list[Decoded]:
+    """Decompress (group, points) requests, at most one per group ("g1", "g2"), one group after the other."""
+    if len({g for g, _ in requests}) != len(requests) or any(g not in SIZES for g, _ in requests):
+        raise ValueError(f"at most one request per group, groups from {tuple(SIZES)}")
+    module = _module(backend)
+    padded = [(group, *_padded(group, points)) for group, points in requests]
+    results = [module.decode(group, points) for group, points, _ in padded]
+    return [Decoded(group, np.asarray(valid, dtype=bool) & well_sized, len(points), payload, backend)
+            for (group, points, well_sized), (valid, payload) in zip(padded, results)]
 
 
 def decode_g1(points: Sequence[bytes], *, backend: str = "library") -> Decoded:
     """Decompress 48-byte G1 points; a wrong length is an invalid point, never an exception."""
-    return _decode("g1", points, backend)
+    return decode_groups([("g1", points)], backend=backend)[0]
 
 
 def decode_g2(points: Sequence[bytes], *, backend: str = "library") -> Decoded:
     """Decompress 96-byte G2 points; a wrong length is an invalid point, never an exception."""
-    return _decode("g2", points, backend)
+    return decode_groups([("g2", points)], backend=backend)[0]
 
 
 def scalar_limbs(scalars) -> np.ndarray:
@@ -244,14 +254,22 @@ def msm(decoded: Decoded, scalars, *, backend: str = "library") -> bytes:
 
 def msm_many(decoded: Decoded, scalar_rows, *, backend: str = "library") -> list[bytes]:
     """One msm per row of scalars over the same decoded points (a bisection's subsets are rows with zeros)."""
+    return msm_groups([(decoded, scalar_rows)], backend=backend)[0]
+
+
+def msm_groups(jobs: Sequence[tuple[Decoded, Sequence]], *, backend: str = "library") -> list[list[bytes]]:
+    """msm_many for each (decoded, scalar rows) job, at most one per group (a batch's signatures and keys)."""
+    if len({d.group for d, _ in jobs}) != len(jobs):
+        raise ValueError("at most one job per group")
     module = _module(backend)
-    rows = [scalar_limbs(s) for s in scalar_rows]
-    for limbs in rows:
-        _check(decoded, limbs, backend)
-    return [module.msm(decoded, limbs) for limbs in rows]
+    jobs = [(decoded, [scalar_limbs(s) for s in rows]) for decoded, rows in jobs]
+    for decoded, rows in jobs:
+        for limbs in rows:
+            _check(decoded, limbs, backend)
+    return [[module.msm(decoded, limbs) for limbs in rows] for decoded, rows in jobs]
 
 
-__all__ = ["Decoded", "decode_g1", "decode_g2", "msm", "msm_many", "scalar_limbs", "BackendUnavailable", "P", "R",
+__all__ = ["Decoded", "decode_g1", "decode_g2", "decode_groups", "msm", "msm_many", "msm_groups", "scalar_limbs", "BackendUnavailable", "P", "R",
            "X", "BACKENDS"]
 
 
