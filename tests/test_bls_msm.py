@@ -146,11 +146,16 @@ def good_encodings(group: str) -> list[bytes]:
 
 
 # ---- the field arithmetic of the Numba core, against Python integers -----------------------------------------
-@pytest.fixture(scope="module")
-def core():
+@pytest.fixture(scope="module", params=["cpu", "portable"])
+def core(request):
+    """The CPU core as built here (fp_cpu.py's operations: the assembly product where the CPU has ADX) and the
+    portable core the GPU driver compiles (CIOS from 64 x 64-bit products, carries by comparison)."""
+    from numba import njit
+
+    from kernels.bls.msm_numba_core import build, madd_i128
     from kernels.bls.msm_numba_cpu import CORE
 
-    return CORE
+    return CORE if request.param == "cpu" else build(njit, madd_i128)
 
 
 def _to(x: int) -> tuple:
@@ -529,3 +534,89 @@ def test_fuzz_msm_agrees_with_blst(group, n, data):
     want = M.msm(DECODE[group](points, backend="library"), values, backend="library")
     for backend in FUZZ_BACKENDS:
         assert M.msm(DECODE[group](points, backend=backend), values, backend=backend) == want, backend
+
+
+# ---- fp_cpu.py: the CPU's GF(p) product in assembly and its sums as 384-bit LLVM integers --------------------
+@pytest.fixture(scope="module", params=[True, False], ids=["adx", "no-adx"])
+def cpu_ops(request):
+    from kernels.bls import fp_cpu
+    from kernels.bls.msm_numba_cpu import PINV
+
+    if request.param and not fp_cpu.HAS_ADX:
+        pytest.skip("this CPU has no BMI2/ADX")
+    return fp_cpu.ops(P, PINV, request.param)
+
+
+def _callable(intrinsic):
+    from numba import njit
+
+    return njit(lambda a, b: intrinsic(a, b))
+
+
+@settings(max_examples=60, deadline=None)
+@given(a=st.one_of(st.integers(0, P - 1), st.sampled_from(EDGES)),
+       b=st.one_of(st.integers(0, P - 1), st.sampled_from(EDGES)))
+def test_fuzz_cpu_field_ops_match_python_integers(a, b):
+    """fp_cpu's add, sub and (where the CPU has ADX) Montgomery product against Python integers, on raw limbs
+    (no Montgomery conversion in between: the product is a b 2^-384 mod p)."""
+    from kernels.bls import fp_cpu
+    from kernels.bls.msm_numba_core import limbs
+
+    ops = _fuzz_ops()
+    value = lambda t: sum(int(w) << (64 * i) for i, w in enumerate(t))  # noqa: E731
+    assert value(ops["add"](limbs(a), limbs(b))) == (a + b) % P
+    assert value(ops["sub"](limbs(a), limbs(b))) == (a - b) % P
+    if fp_cpu.HAS_ADX:
+        assert value(ops["mul"](limbs(a), limbs(b))) == a * b * pow(M.MONT_R, -1, P) % P
+
+
+@functools.cache
+def _fuzz_ops():
+    from kernels.bls import fp_cpu
+    from kernels.bls.msm_numba_cpu import PINV
+
+    ops = fp_cpu.ops(P, PINV, fp_cpu.HAS_ADX)
+    return {k: _callable(getattr(ops, k)) for k in ("add", "sub", "mul") if getattr(ops, k) is not None}
+
+
+def test_cpu_field_ops_on_edges(cpu_ops):
+    from kernels.bls.msm_numba_core import limbs
+
+    value = lambda t: sum(int(w) << (64 * i) for i, w in enumerate(t))  # noqa: E731
+    add, sub = _callable(cpu_ops.add), _callable(cpu_ops.sub)
+    mul = _callable(cpu_ops.mul) if cpu_ops.mul is not None else None
+    for a in EDGES:
+        for b in EDGES:
+            assert value(add(limbs(a), limbs(b))) == (a + b) % P
+            assert value(sub(limbs(a), limbs(b))) == (a - b) % P
+            if mul is not None:
+                assert value(mul(limbs(a), limbs(b))) == a * b * pow(M.MONT_R, -1, P) % P
+
+
+def test_adx_path_follows_cpu_flags_and_environment(monkeypatch):
+    """The assembly uses mulx, adcx and adox; KERNELS_BLS_ADX=0 switches it off; no ADX, no assembly."""
+    from kernels.bls import fp_cpu
+
+    text = fp_cpu.assembly()
+    assert all(op in text for op in ("mulxq", "adcxq", "adoxq"))
+    monkeypatch.setenv(fp_cpu.DISABLE_ENV, "0")
+    assert not fp_cpu.enabled()
+    monkeypatch.delenv(fp_cpu.DISABLE_ENV)
+    assert fp_cpu.enabled() == fp_cpu.HAS_ADX
+    monkeypatch.setattr(fp_cpu, "HAS_ADX", False)
+    assert not fp_cpu.enabled()
+
+
+def test_msm_groups_sums_both_groups_in_one_call():
+    """numba_cpu's fused msm of a batch (msm_numba_cpu.msm_groups: G1 and G2 rows in one kernel) equals the
+    library's per-group sums, with rows of different scalar sizes and an all-zero row."""
+    rng = random.Random(5)
+    g1 = hashed("g1", 5) + [G1]
+    g2 = hashed("g2", 5) + [G2]
+    rows1 = [[rng.randrange(1 << 64) for _ in g1]]
+    rows2 = [[rng.randrange(1 << 128) for _ in g2], [rng.randrange(1 << 8) for _ in g2], [0] * len(g2)]
+    got = M.msm_groups([(M.decode_g1(g1, backend="numba_cpu"), rows1), (M.decode_g2(g2, backend="numba_cpu"), rows2)],
+                       backend="numba_cpu")
+    want = M.msm_groups([(M.decode_g1(g1, backend="library"), rows1), (M.decode_g2(g2, backend="library"), rows2)],
+                        backend="library")
+    assert got == want

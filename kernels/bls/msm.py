@@ -266,6 +266,8 @@ def msm_groups(jobs: Sequence[tuple[Decoded, Sequence]], *, backend: str = "libr
     for decoded, rows in jobs:
         for limbs in rows:
             _check(decoded, limbs, backend)
+    if hasattr(module, "msm_groups"):  # a backend that sums both groups in one call
+        return module.msm_groups(jobs)
     return [[module.msm(decoded, limbs) for limbs in rows] for decoded, rows in jobs]
 
 

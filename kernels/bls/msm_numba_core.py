@@ -3,6 +3,9 @@ CPU (msm_numba_cpu.py) and ``build(cuda.jit(device=True), madd_split)`` for the 
 the 64 x 64 -> 128-bit product helpers of kernels/ecdsa/numba_core.py. The same algorithm as the C core
 (kernels/common/bls12_381.h):
 
+- GF(p) on the CPU: the product in mulx/adcx/adox assembly where the CPU has ADX, sums and differences as
+  384-bit LLVM integers (fp_cpu.py, passed to `build` as `cpu`); the portable versions below serve the GPU,
+  the CUDA simulator and CPUs without ADX:
 - GF(p): six 64-bit limbs as tuples (registers), Montgomery form with R = 2^384, the word-by-word (CIOS)
   Montgomery product (Koc, Acar and Kaliski, IEEE Micro 1996), and a dedicated squaring (each cross product
   once, doubled: 21 of the 36 word products, then the separated reduction); square roots as a^((p+1)/4)
@@ -65,8 +68,10 @@ def window_digits(e: int) -> tuple:
     return tuple((e >> (4 * k)) & 15 for k in range((e.bit_length() + 3) // 4 - 1, -1, -1))
 
 
-def build(jit, madd) -> SimpleNamespace:
-    """The kernel functions, compiled with `jit` (njit, or cuda.jit(device=True))."""
+def build(jit, madd, cpu=None) -> SimpleNamespace:
+    """The kernel functions, compiled with `jit` (njit, or cuda.jit(device=True)). `cpu`, when given, holds
+    CPU-only GF(p) operations to use instead of the portable ones (fp_cpu.py): `add` and `sub` (LLVM 384-bit
+    integers) and, where the CPU has BMI2 and ADX, `mul` (mulx/adcx/adox assembly; squarings then use it too)."""
     PL = limbs(P)
     PINV = np.uint64((-pow(P, -1, 1 << 64)) % (1 << 64))
     ONE, R2 = mont(1), limbs(MONT_R * MONT_R % P)
@@ -118,7 +123,7 @@ def build(jit, madd) -> SimpleNamespace:
 
     # ---- GF(p) ----------------------------------------------------------------------------------------------
     @jit
-    def fp_mul(a, b):
+    def fp_mul_cios(a, b):
         """a b R^-1 mod p for a, b < p (CIOS)."""
         a0, a1, a2, a3, a4, a5 = a
         t0 = t1 = t2 = t3 = t4 = t5 = t6 = U0
@@ -160,7 +165,7 @@ def build(jit, madd) -> SimpleNamespace:
         return (u0, u1, u2, u3, u4, u5), carry
 
     @jit
-    def fp_sq(a):
+    def fp_sq_cios(a):
         """a^2 R^-1 mod p: the 15 cross products once, doubled, plus the 6 squares (21 products, not 36), then
         six reduction steps."""
         a0, a1, a2, a3, a4, a5 = a
@@ -217,18 +222,42 @@ def build(jit, madd) -> SimpleNamespace:
         d, br = sub6(w, PL)  # a^2 < p^2, so (a^2 + m p) / R < 2p: one conditional subtraction
         return d if (cr != U0 or br == U0) else w
 
+    fp_mul, fp_sq = fp_mul_cios, fp_sq_cios
+    if cpu is not None and cpu.mul is not None:
+        mont_mul = cpu.mul
+
+        @jit
+        def fp_mul(a, b):
+            return mont_mul(a, b)
+
+        @jit
+        def fp_sq(a):
+            return mont_mul(a, a)
+
     @jit
-    def fp_add(a, b):
+    def fp_add_limbs(a, b):
         s, _ = add6(a, b)  # < 2p < 2^384: no carry out
         d, br = sub6(s, PL)
         return s if br != U0 else d
 
     @jit
-    def fp_sub(a, b):
+    def fp_sub_limbs(a, b):
         d, br = sub6(a, b)
         if br != U0:
             d, _ = add6(d, PL)
         return d
+
+    fp_add, fp_sub = fp_add_limbs, fp_sub_limbs
+    if cpu is not None:
+        wide_add, wide_sub = cpu.add, cpu.sub
+
+        @jit
+        def fp_add(a, b):
+            return wide_add(a, b)
+
+        @jit
+        def fp_sub(a, b):
+            return wide_sub(a, b)
 
     @jit
     def fp_neg(a):
@@ -396,7 +425,7 @@ def build(jit, madd) -> SimpleNamespace:
     return SimpleNamespace(g1=_group(jit, fp, below_p), g2=_group(jit, fp2, below_p), fp=fp, fp2=fp2,
                            fp_mul=fp_mul, fp_sq=fp_sq, fp_add=fp_add, fp_sub=fp_sub, fp_inv=fp_inv, fp_sqrt=fp_sqrt,
                            fp_neg=fp_neg, fp_is_zero=fp_is_zero, fp_eq=fp_eq, fp_pow=fp_pow, fp_large=fp_large,
-                           fp_to_mont=fp_to_mont, f2_mul=f2_mul, f2_sq=f2_sq, f2_sqrt=f2_sqrt, f2_add=f2_add,
+                           fp_to_mont=fp_to_mont, fp_mul_cios=fp_mul_cios, fp_sq_cios=fp_sq_cios, f2_mul=f2_mul, f2_sq=f2_sq, f2_sqrt=f2_sqrt, f2_add=f2_add,
                            f2_sub=f2_sub, f2_neg=f2_neg, f2_is_zero=f2_is_zero, f2_eq=f2_eq, fp_load=fp_load,
                            fp_store=fp_store, f2_load=f2_load, f2_store=f2_store, less=less, sub6=sub6, add6=add6,
                            PL=PL, ONE=ONE, ZERO=Z, RAW_ONE=RAW_ONE)

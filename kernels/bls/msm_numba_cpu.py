@@ -1,4 +1,5 @@
-"""The BLS12-381 group kernels in Numba on all CPU cores (msm_numba_core.py compiled with njit, i128 products).
+"""The BLS12-381 group kernels in Numba on all CPU cores (msm_numba_core.py compiled with njit, i128 products;
+the GF(p) product in x86-64 assembly where the CPU has BMI2 and ADX, fp_cpu.py, unless KERNELS_BLS_ADX=0).
 
 Decoding runs one point per prange iteration; the msm runs one Pippenger window per prange iteration (each
 with its own buckets), then the windows are combined on the calling thread. Small calls run on the calling
@@ -10,11 +11,15 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from .msm import input_words, pippenger, point_words
+from . import fp_cpu
+from .msm import (P, compress_jacobian, input_words, pippenger, point_words, scalar_bits, signed_digits,
+                  window_bits)
 from .msm_numba_core import build, madd_i128
 
-CORE = build(njit, madd_i128)
-SERIAL_BELOW = {"decode": 8, "msm": 256}  # points
+PINV = (-pow(P, -1, 1 << 64)) % (1 << 64)
+ADX = fp_cpu.enabled()  # the GF(p) product in mulx/adcx/adox assembly where the CPU has BMI2 and ADX
+CORE = build(njit, madd_i128, fp_cpu.ops(P, PINV, ADX))
+SERIAL_BELOW = {"decode": 8, "msm": 256, "msm_groups": 16}  # points
 
 
 def _kernels(group):
@@ -41,6 +46,36 @@ def _kernels(group):
 KERNELS = {"g1": _kernels(CORE.g1), "g2": _kernels(CORE.g2)}  # compiled lazily, on first call
 
 
+def _both_groups_kernel(parallel: bool):
+    """The msms of a batch's two groups in one parallel loop: every (row, window) of the G2 rows, then of the
+    G1 rows, is one iteration (G2 first: its windows cost about three times G1's), then each row's windows
+    are combined on the calling thread. Digits: (rows, points, windows); out: (rows, Jacobian words)."""
+    sum1, sum2, combine1, combine2 = CORE.g1.window_sum, CORE.g2.window_sum, CORE.g1.combine, CORE.g2.combine
+    jw1, jw2 = CORE.g1.jacobian_words, CORE.g2.jacobian_words
+
+    def msm_both(p1, d1, c1, out1, p2, d2, c2, out2):
+        r1, w1, r2, w2 = d1.shape[0], d1.shape[2], d2.shape[0], d2.shape[2]
+        win1 = np.zeros((r1, w1, jw1), np.uint64)
+        win2 = np.zeros((r2, w2, jw2), np.uint64)
+        buckets1 = np.zeros((r1 * w1, 1 << (c1 - 1), jw1), np.uint64)
+        buckets2 = np.zeros((r2 * w2, 1 << (c2 - 1), jw2), np.uint64)
+        for k in prange(r2 * w2 + r1 * w1):
+            if k < r2 * w2:
+                sum2(p2, d2[k // w2], k % w2, buckets2[k], win2[k // w2, k % w2])
+            else:
+                j = k - r2 * w2
+                sum1(p1, d1[j // w1], j % w1, buckets1[j], win1[j // w1, j % w1])
+        for row in range(r1):
+            combine1(win1[row], c1, out1[row])
+        for row in range(r2):
+            combine2(win2[row], c2, out2[row])
+
+    return njit(parallel=parallel)(msm_both)
+
+
+BOTH = {True: _both_groups_kernel(True), False: _both_groups_kernel(False)}  # {threaded: kernel}
+
+
 def _kernel(group: str, kind: str, n: int):
     threaded, serial = KERNELS[group][kind]
     return serial if n < SERIAL_BELOW[kind] else threaded
@@ -64,6 +99,35 @@ def msm(decoded, limbs: np.ndarray) -> bytes:
         return out
 
     return pippenger(decoded, limbs, run)
+
+
+def _job_digits(group: str, job) -> tuple:
+    """(points, digits (rows, points, windows), c, out) of one group's job; an empty job for a missing group."""
+    if job is None:
+        words = point_words(group)
+        return (np.zeros((0, words), np.uint64), np.zeros((0, 0, 1), np.int32), 1,
+                np.zeros((0, getattr(CORE, group).jacobian_words), np.uint64))
+    decoded, rows = job
+    c = window_bits(decoded.n, max(scalar_bits(limbs) for limbs in rows))
+    per_row = [signed_digits(limbs, c) for limbs in rows]
+    windows = max(d.shape[1] for d in per_row)
+    digits = np.zeros((len(rows), decoded.n, windows), np.int32)
+    for row, d in enumerate(per_row):
+        digits[row, :, :d.shape[1]] = d  # a row of smaller scalars has fewer windows: the rest are zero digits
+    out = np.zeros((len(rows), getattr(CORE, group).jacobian_words), np.uint64)
+    return np.ascontiguousarray(decoded.payload), digits, c, out
+
+
+def msm_groups(jobs) -> list[list[bytes]]:
+    """msm.msm_groups on this backend: the rows of both groups' jobs summed by one kernel call (BOTH), on all
+    cores from SERIAL_BELOW["msm_groups"] points in all."""
+    by_group = {decoded.group: (decoded, rows) for decoded, rows in jobs}
+    a1 = _job_digits("g1", by_group.get("g1"))
+    a2 = _job_digits("g2", by_group.get("g2"))
+    points = sum(decoded.n * len(rows) for decoded, rows in jobs)
+    BOTH[points >= SERIAL_BELOW["msm_groups"]](*a1, *a2)
+    sums = {"g1": [compress_jacobian("g1", w) for w in a1[3]], "g2": [compress_jacobian("g2", w) for w in a2[3]]}
+    return [sums[decoded.group] for decoded, _ in jobs]
 
 
 def compile() -> None:
