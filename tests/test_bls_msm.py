@@ -540,11 +540,10 @@ def test_fuzz_msm_agrees_with_blst(group, n, data):
 @pytest.fixture(scope="module", params=[True, False], ids=["adx", "no-adx"])
 def cpu_ops(request):
     from kernels.bls import fp_cpu
-    from kernels.bls.msm_numba_cpu import PINV
 
     if request.param and not fp_cpu.HAS_ADX:
         pytest.skip("this CPU has no BMI2/ADX")
-    return fp_cpu.ops(P, PINV, request.param)
+    return fp_cpu.ops(P, request.param)
 
 
 def _callable(intrinsic):
@@ -573,9 +572,8 @@ def test_fuzz_cpu_field_ops_match_python_integers(a, b):
 @functools.cache
 def _fuzz_ops():
     from kernels.bls import fp_cpu
-    from kernels.bls.msm_numba_cpu import PINV
 
-    ops = fp_cpu.ops(P, PINV, fp_cpu.HAS_ADX)
+    ops = fp_cpu.ops(P, fp_cpu.HAS_ADX)
     return {k: _callable(getattr(ops, k)) for k in ("add", "sub", "mul") if getattr(ops, k) is not None}
 
 

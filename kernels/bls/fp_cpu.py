@@ -94,8 +94,9 @@ def assembly() -> str:
 _ASM = assembly()
 
 
-def make_fp_mul(p: int, pinv: int):
+def make_fp_mul(p: int):
     """The intrinsic mont_mul_adx(a, b) -> a b 2^-384 mod p on UniTuple(uint64, 6) Montgomery limbs."""
+    pinv = (-pow(p, -1, 1 << 64)) % (1 << 64)
     p_words = [(p >> (64 * k)) & ((1 << 64) - 1) for k in range(6)]
 
     @intrinsic
@@ -172,7 +173,7 @@ def make_fp_add_sub(p: int):
     return fp_add, fp_sub
 
 
-def ops(p: int, pinv: int, adx: bool) -> SimpleNamespace:
+def ops(p: int, adx: bool) -> SimpleNamespace:
     """The CPU's GF(p) operations for msm_numba_core.build: add and sub always, mul only with `adx`."""
     add, sub = make_fp_add_sub(p)
-    return SimpleNamespace(add=add, sub=sub, mul=make_fp_mul(p, pinv) if adx else None)
+    return SimpleNamespace(add=add, sub=sub, mul=make_fp_mul(p) if adx else None)

@@ -425,7 +425,7 @@ def build(jit, madd, cpu=None) -> SimpleNamespace:
     return SimpleNamespace(g1=_group(jit, fp, below_p), g2=_group(jit, fp2, below_p), fp=fp, fp2=fp2,
                            fp_mul=fp_mul, fp_sq=fp_sq, fp_add=fp_add, fp_sub=fp_sub, fp_inv=fp_inv, fp_sqrt=fp_sqrt,
                            fp_neg=fp_neg, fp_is_zero=fp_is_zero, fp_eq=fp_eq, fp_pow=fp_pow, fp_large=fp_large,
-                           fp_to_mont=fp_to_mont, fp_mul_cios=fp_mul_cios, fp_sq_cios=fp_sq_cios, f2_mul=f2_mul, f2_sq=f2_sq, f2_sqrt=f2_sqrt, f2_add=f2_add,
+                           fp_to_mont=fp_to_mont, f2_mul=f2_mul, f2_sq=f2_sq, f2_sqrt=f2_sqrt, f2_add=f2_add,
                            f2_sub=f2_sub, f2_neg=f2_neg, f2_is_zero=f2_is_zero, f2_eq=f2_eq, fp_load=fp_load,
                            fp_store=fp_store, f2_load=f2_load, f2_store=f2_store, less=less, sub6=sub6, add6=add6,
                            PL=PL, ONE=ONE, ZERO=Z, RAW_ONE=RAW_ONE)

@@ -16,9 +16,8 @@ from .msm import (P, compress_jacobian, input_words, pippenger, point_words, sca
                   window_bits)
 from .msm_numba_core import build, madd_i128
 
-PINV = (-pow(P, -1, 1 << 64)) % (1 << 64)
 ADX = fp_cpu.enabled()  # the GF(p) product in mulx/adcx/adox assembly where the CPU has BMI2 and ADX
-CORE = build(njit, madd_i128, fp_cpu.ops(P, PINV, ADX))
+CORE = build(njit, madd_i128, fp_cpu.ops(P, ADX))
 SERIAL_BELOW = {"decode": 8, "msm": 256, "msm_groups": 16}  # points
 
 
