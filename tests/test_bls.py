@@ -8,7 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from kernels.bls import IC_DST, POP_DST, bls12381_verify_batch, certificate as cert, library, reference
-from kernels.bls.batch import SINGLES_BELOW, random_scalars
+from kernels.bls import msm as M
+from kernels.bls.batch import SINGLES_BELOW, SPARSE_BITS, SPARSE_WEIGHT, Batch, random_scalars, sparse_scalars
 from kernels.bls.prediction import consensus_verifications, cost_model
 from kernels.bls.workloads import (MAINNET_ROOT_KEY, RECORDED_CERTIFICATE, RECORDED_DELEGATION_ROOT, RECORDED_ROOT,
                                    RFC9380_G1_DST, RFC9380_G1_VECTORS, build_certificate, certificate_stream,
@@ -238,6 +239,37 @@ def test_random_scalars():
     assert r.shape == (1000, 4) and r[:, 1:].sum() == 0 and r[:, 0].all()
     assert len(set(r[:, 0].tolist())) == 1000
     assert random_scalars(4, 128)[:, 2:].sum() == 0
+
+
+def test_sparse_scalars():
+    """batch.sparse_scalars: SPARSE_WEIGHT non-adjacent signed digits below 2^SPARSE_BITS, the top one +1 (so
+    msm.naf_terms finds exactly those), distinct draws; every exponent and both signs occur."""
+    r = sparse_scalars(2000)
+    values = M.scalar_ints(r)
+    assert r.shape == (2000, 4) and all(0 < v < 1 << SPARSE_BITS for v in values) and len(set(values)) == 2000
+    exponent, point, negative = M.naf_terms(r)
+    assert (np.bincount(point) == SPARSE_WEIGHT).all()
+    top = np.zeros(2000, np.int64)
+    np.maximum.at(top, point, exponent)
+    assert not negative[exponent == top[point]].any()
+    assert set(exponent.tolist()) == set(range(SPARSE_BITS)) and 0.4 < negative.mean() < 0.5
+    assert sparse_scalars(0).shape == (0, 4)
+
+
+def test_batch_draws_sparse_scalars_for_the_keys_the_backend_sums():
+    """On numba_cpu (NAF chains) the items of shared messages get sparse scalars and the others 64-bit ones
+    (blst multiplies H(m) by those); on the library every item gets 64-bit ones."""
+    keys, msgs, sigs = consensus_shares(13, "notarization", 0, 6)
+    keys, msgs, sigs = keys + keys[:2], msgs + [b"one", b"two"], sigs + sigs[:2]
+    for backend, sparse in (("numba_cpu", True), ("library", False)):
+        batch = Batch(keys, msgs, sigs, IC_DST, backend).decode()
+        exponent, point, _ = M.naf_terms(batch.scalars)
+        weights = np.bincount(point, minlength=len(keys))
+        assert (batch.scalars[6:, 1:] == 0).all()
+        if sparse:
+            assert (weights[:6] == SPARSE_WEIGHT).all() and batch.scalars[:6, 1].any()
+        else:
+            assert (batch.scalars[:, 1:] == 0).all()
 
 
 def test_consensus_counts():

@@ -605,9 +605,14 @@ def test_adx_path_follows_cpu_flags_and_environment(monkeypatch):
     assert not fp_cpu.enabled()
 
 
-def test_msm_groups_sums_both_groups_in_one_call():
-    """numba_cpu's fused msm of a batch (msm_numba_cpu.msm_groups: G1 and G2 rows in one kernel) equals the
-    library's per-group sums, with rows of different scalar sizes and an all-zero row."""
+@pytest.mark.parametrize("chain", [True, False], ids=["naf-chains", "pippenger"])
+def test_msm_groups_sums_both_groups_in_one_call(chain, monkeypatch):
+    """numba_cpu's fused msm of a batch (msm_numba_cpu.msm_groups: G1 and G2 rows in one kernel, by NAF chains
+    or by Pippenger) equals the library's per-group sums, with rows of different scalar sizes and an all-zero
+    row."""
+    from kernels.bls import msm_numba_cpu
+
+    monkeypatch.setattr(msm_numba_cpu, "prefers_chain", lambda decoded, rows, terms: chain)
     rng = random.Random(5)
     g1 = hashed("g1", 5) + [G1]
     g2 = hashed("g2", 5) + [G2]
@@ -617,4 +622,77 @@ def test_msm_groups_sums_both_groups_in_one_call():
                        backend="numba_cpu")
     want = M.msm_groups([(M.decode_g1(g1, backend="library"), rows1), (M.decode_g2(g2, backend="library"), rows2)],
                         backend="library")
+    assert got == want
+
+
+# ---- NAF chains (msm_numba_cpu) and the operation counts that choose them ---------------------------------------
+@settings(max_examples=80, deadline=None)
+@given(values=st.lists(st.one_of(st.integers(0, R - 1), st.sampled_from([0, 1, 2, 3, R - 1, (1 << 130) - 1])),
+                       max_size=6))
+def test_naf_terms_recompose_each_scalar(values):
+    """msm.naf_terms: digits +-1 with no two exponents of a scalar adjacent, by descending exponent, summing
+    back to each scalar."""
+    exponent, point, negative = M.naf_terms(M.scalar_limbs(values))
+    assert (np.diff(exponent) <= 0).all()
+    got = [0] * len(values)
+    for e, i, neg in zip(exponent.tolist(), point.tolist(), negative.tolist()):
+        got[i] += -(1 << e) if neg else 1 << e
+    assert got == values
+    for i in range(len(values)):
+        mine = exponent[point == i]
+        assert (np.diff(mine) <= -2).all()
+
+
+def test_operation_counts_pick_chains_for_few_points_and_pippenger_for_many():
+    """The model (msm.chain_ops, msm.pippenger_ops) behind msm_numba_cpu.prefers_chain: 23 dense 64-bit scalars
+    and any number of sparse batch scalars by chains, 1000 dense 128-bit scalars by Pippenger."""
+    from kernels.bls.batch import sparse_scalars
+    from kernels.bls.msm_numba_cpu import prefers_chain
+
+    rng = random.Random(8)
+    for n, limbs, chain in ((23, M.scalar_limbs(scalars(23, 64, 1)), True),
+                            (1000, sparse_scalars(1000), True),
+                            (1000, M.scalar_limbs([rng.getrandbits(128) for _ in range(1000)]), False)):
+        decoded = M.Decoded("g1", np.ones(n, bool), n, None, "numba_cpu")
+        assert prefers_chain(decoded, [limbs], [M.naf_terms(limbs)]) == chain, n
+    assert M.chain_ops(np.array([5, 3, 0], np.int32)) == 3 * M.MADD_OPS + 5 * M.DBL_OPS
+    assert M.chain_ops(np.zeros(0, np.int32)) == M.pippenger_ops(10, 0) == 0
+
+
+def test_chain_tasks_split_rows_and_balance_bins():
+    """A row's terms split by point ranges cover every term once, each part by descending exponent; the bins
+    (LPT) hold every task, the largest first."""
+    from kernels.bls.batch import sparse_scalars
+    from kernels.bls.msm_numba_cpu import _bins, _row_tasks
+
+    exponent, point, _ = M.naf_terms(sparse_scalars(40))
+    for threads in (1, 2, 3, 8):
+        parts = _row_tasks(exponent, point, threads)
+        assert 1 <= len(parts) <= threads
+        assert sorted(np.concatenate(parts).tolist()) == list(range(exponent.size))
+        assert all((np.diff(exponent[p]) <= 0).all() for p in parts)
+    few = _row_tasks(exponent[point < 2], point[point < 2], 8)  # 24 additions: not worth a second chain
+    assert len(few) == 1
+    tasks = [((1, k, k + 1, 0), ops) for k, ops in enumerate([5, 9, 4, 4, 1])]
+    order, bins = _bins(tasks, 2)
+    assert bins.tolist() == [0, 2, 5] and sorted(order[:, 1].tolist()) == list(range(5))
+    assert order[:, 1].tolist() == [1, 3, 0, 2, 4]  # loads 9 + 4 and 5 + 4 + 1
+
+
+@pytest.mark.parametrize("group", ["g1", "g2"])
+def test_chains_on_sparse_batch_scalars_match_the_library(group):
+    """Sparse batch scalars over 23 points, with the identity, an invalid point (scalar 0) and a point repeated
+    and negated among them (the chain's additions then double and cancel): numba_cpu's chains, split across
+    threads, against the library."""
+    from kernels.bls.batch import sparse_scalars
+
+    points = hashed(group, 20, b"chain")
+    points += [IDENTITY[group], points[0], negate(group, points[1])]
+    points[7] = bad_encodings(group)["uncompressed flag"]
+    limbs = sparse_scalars(len(points))
+    limbs[7] = 0
+    limbs[20] = limbs[0]
+    limbs[21] = limbs[1]
+    got = M.msm(M.decode_groups([(group, points)], backend="numba_cpu")[0], limbs, backend="numba_cpu")
+    want = M.msm(M.decode_groups([(group, points)], backend="library")[0], limbs, backend="library")
     assert got == want

@@ -77,6 +77,12 @@ def _padded(group: str, points: Sequence[bytes]) -> tuple[list[bytes], np.ndarra
     return [p if ok else bytes(size) for p, ok in zip(points, well_sized)], well_sized
 
 
+def naf_chains(backend: str) -> bool:
+    """True for a backend whose msm picks NAF chains when they count fewer operations (msm_numba_cpu): sparse
+    scalars then pay (batch.sparse_scalars)."""
+    return getattr(_module(backend), "NAF_CHAINS", False)
+
+
 def decode_groups(requests: Sequence[tuple[str, Sequence[bytes]]], *, backend: str = "library") -> list[Decoded]:
     """Decompress (group, points) requests, at most one per group ("g1", "g2"), one group after the other."""
     if len({g for g, _ in requests}) != len(requests) or any(g not in SIZES for g, _ in requests):
@@ -115,13 +121,15 @@ def scalar_limbs(scalars) -> np.ndarray:
 
 
 def scalar_ints(limbs: np.ndarray) -> list[int]:
-    return [sum(int(w) << (64 * k) for k, w in enumerate(row)) for row in limbs]
+    raw = np.ascontiguousarray(limbs, dtype="<u8").tobytes()
+    return [int.from_bytes(raw[32 * i:32 * (i + 1)], "little") for i in range(limbs.shape[0])]
 
 
 # ---- the kernel backends' shared layout: 64-bit limbs, least significant first --------------------------------
 LIMBS = 6  # a number mod p in 6 x 64 bits
 COMPONENTS = {"g1": 1, "g2": 2}  # GF(p) or GF(p^2) coordinates
 MONT_R = 1 << 384  # the Montgomery radix
+MONT_R_INV = pow(MONT_R, -1, P)
 
 
 def input_words(group: str, points: list[bytes]) -> np.ndarray:
@@ -173,8 +181,7 @@ def compress_jacobian(group: str, words: np.ndarray) -> bytes:
     """The ZCash encoding of a Jacobian point given as Montgomery limbs (X, Y, Z; Z = 0: the identity), made
     affine here with Python integers: one point per msm, so the host does it."""
     k = COMPONENTS[group]
-    rinv = pow(MONT_R, -1, P)
-    c = [_int(words[LIMBS * j:LIMBS * (j + 1)]) * rinv % P for j in range(3 * k)]
+    c = [_int(words[LIMBS * j:LIMBS * (j + 1)]) * MONT_R_INV % P for j in range(3 * k)]
     X, Y, Z = (c[0:k], c[k:2 * k], c[2 * k:3 * k])
     if not any(Z):
         return identity(group)
@@ -224,6 +231,49 @@ def signed_digits(limbs: np.ndarray, c: int) -> np.ndarray:
         digits[:, w] = d - (carry << c)
     digits[:, nwin - 1] = carry
     return digits.astype(np.int32)
+
+
+# Operation counts of the two msm algorithms of the kernel backends, in GF products (squarings counted as
+# products) of the Jacobian formulas for a = 0 (msm_numba_core.py): dbl-2009-l 2M + 5S, madd-2007-bl 7M + 4S,
+# add-2007-bl 11M + 5S. The same in G1 and G2 (G2's products are GF(p^2) ones), so a ratio decides.
+DBL_OPS, MADD_OPS, ADD_OPS = 7, 11, 16
+
+
+def naf_terms(limbs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The nonzero digits of every scalar's non-adjacent form s = sum_k d_k 2^e_k (d_k = +-1, no two exponents
+    adjacent; Reitwiesner 1960): arrays (exponent e, point index i, d_k < 0) sorted by descending exponent, then
+    point. From s: h = s >> 1, t = s + h, c = h ^ t; the +1 digits are the bits of t & c, the -1 digits those
+    of h & c (Prodinger, "On binary representations of integers with digits -1, 0, 1", Integers 2000)."""
+    n = limbs.shape[0]
+    plus, minus = [], []
+    for s in scalar_ints(limbs):
+        h = s >> 1
+        t = s + h
+        c = h ^ t
+        plus.append((t & c).to_bytes(33, "little"))
+        minus.append((h & c).to_bytes(33, "little"))
+    bits = 8 * 33
+    p = np.unpackbits(np.frombuffer(b"".join(plus), np.uint8).reshape(n, 33), axis=1, bitorder="little")
+    m = np.unpackbits(np.frombuffer(b"".join(minus), np.uint8).reshape(n, 33), axis=1, bitorder="little")
+    e_desc, point = np.nonzero((p | m).T[::-1])  # rows: exponents from the top down
+    exponent = (bits - 1 - e_desc).astype(np.int32)
+    return exponent, point.astype(np.int32), m[point, exponent].astype(np.bool_)
+
+
+def chain_ops(exponents: np.ndarray) -> int:
+    """One doubling chain over NAF terms (msm_numba_core's `chain`): a mixed addition per term, a doubling per
+    bit below the top term."""
+    return int(exponents.size * MADD_OPS + (exponents.max() * DBL_OPS if exponents.size else 0))
+
+
+def pippenger_ops(points: int, bits: int) -> int:
+    """Pippenger at window_bits (every digit counted as nonzero): per window a mixed addition per point and two
+    running-sum additions per bucket; c doublings and an addition between windows."""
+    if not bits:
+        return 0
+    c = window_bits(points, bits)
+    windows = -(-bits // c) + 1
+    return windows * (points * MADD_OPS + (1 << c) * ADD_OPS) + (windows - 1) * (c * DBL_OPS + ADD_OPS)
 
 
 def scalar_bits(limbs: np.ndarray) -> int:

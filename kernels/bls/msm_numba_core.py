@@ -30,8 +30,10 @@ the 64 x 64 -> 128-bit product helpers of kernels/ecdsa/numba_core.py. The same 
   (msm.signed_digits, computed on the host: 2^(c-1) buckets per window, a point entering as P or -P), each
   window's buckets filled by mixed additions of the affine points and summed by running sums, the windows
   combined by c doublings each. Straus's interleaved windows, tried for few points, were no faster at 23 points and
-  slower from 40 (Jacobian additions of table entries cost more than Pippenger's mixed bucket additions), so
-  Pippenger serves every size.
+  slower from 40 (Jacobian additions of table entries cost more than Pippenger's mixed bucket additions);
+- the NAF chain (`chain`): for few points, one doubling chain over the scalars' non-adjacent forms, the affine
+  points entering by mixed additions (no tables, no buckets); the CPU driver picks it over Pippenger by
+  operation count (msm.chain_ops, msm.pippenger_ops), which is how sparse batch scalars pay (batch.py).
 """
 from __future__ import annotations
 
@@ -621,7 +623,26 @@ def _group(jit, F, below_p) -> SimpleNamespace:
             X, Y, Zc = add(X, Y, Zc, WX, WY, WZ)
         store_jac(out, 0, X, Y, Zc)
 
+    @jit
+    def chain(points, exponent, point, negative, start, end, out):
+        """sum_k d_k 2^e_k P_i_k over the NAF terms k in [start, end) (sorted by descending exponent e_k): one
+        doubling chain from the top term down, a mixed addition per term (-P for d_k = -1); points that are
+        not finite are skipped (their scalars are zero, or they are the identity)."""
+        X, Y, Zc = ZERO, ONE, ZERO
+        top = exponent[start] if end > start else 0
+        for k in range(start, end):
+            for _ in range(top - exponent[k]):
+                X, Y, Zc = dbl(X, Y, Zc)
+            top = exponent[k]
+            row = points[point[k]]
+            if row[FLAG] == U0:
+                y = fload(row, W)
+                X, Y, Zc = add_affine(X, Y, Zc, fload(row, 0), neg(y) if negative[k] else y)
+        for _ in range(top):
+            X, Y, Zc = dbl(X, Y, Zc)
+        store_jac(out, 0, X, Y, Zc)
+
     return SimpleNamespace(dbl=dbl, add=add, add_affine=add_affine, in_subgroup=in_subgroup, decode_one=decode_one,
                            bucket_add=bucket_add, bucket_sum=bucket_sum, window_sum=window_sum,
-                           combine=combine, times_abs_x=times_abs_x, identity=identity, load=fload,
+                           combine=combine, chain=chain, times_abs_x=times_abs_x, identity=identity, load=fload,
                            load_jac=load_jac, store_jac=store_jac, width=W, jacobian_words=JW)

@@ -1,23 +1,27 @@
 """The BLS12-381 group kernels in Numba on all CPU cores (msm_numba_core.py compiled with njit, i128 products;
 the GF(p) product in x86-64 assembly where the CPU has BMI2 and ADX, fp_cpu.py, unless KERNELS_BLS_ADX=0).
 
-Decoding runs one point per prange iteration; the msm runs one Pippenger window per prange iteration (each
-with its own buckets), then the windows are combined on the calling thread. Small calls run on the calling
-thread: waking the pool costs more than it saves there (measured: on a busy 2-core VM a 23-point G1 msm took
-about 1 ms serial and over 15 ms through prange).
+Decoding runs one point per prange iteration. msm_groups sums each group's rows by whichever algorithm counts
+fewer operations (prefers_chain): NAF chains (few points, or the batch's sparse scalars) split by point ranges
+into tasks, the tasks binned per thread (one bin per prange iteration); or Pippenger, one window per prange
+iteration (each with its own buckets), then the windows combined on the calling thread. Small calls run on the
+calling thread: waking the pool costs more than it saves there (measured: on a busy 2-core VM a 23-point G1
+msm took about 1 ms serial and over 15 ms through prange).
 """
 from __future__ import annotations
 
+import numba
 import numpy as np
 from numba import njit, prange
 
 from . import fp_cpu
-from .msm import (P, compress_jacobian, input_words, pippenger, point_words, scalar_bits, signed_digits,
-                  window_bits)
+from .msm import (DBL_OPS, MADD_OPS, P, chain_ops, compress_jacobian, input_words, naf_terms, pippenger,
+                  pippenger_ops, point_words, scalar_bits, signed_digits, window_bits)
 from .msm_numba_core import build, madd_i128
 
 ADX = fp_cpu.enabled()  # the GF(p) product in mulx/adcx/adox assembly where the CPU has BMI2 and ADX
 CORE = build(njit, madd_i128, fp_cpu.ops(P, ADX))
+NAF_CHAINS = True  # msm_groups sums by NAF chains where they count fewer operations than Pippenger
 SERIAL_BELOW = {"decode": 8, "msm": 256, "msm_groups": 16}  # points
 
 
@@ -75,6 +79,39 @@ def _both_groups_kernel(parallel: bool):
 BOTH = {True: _both_groups_kernel(True), False: _both_groups_kernel(False)}  # {threaded: kernel}
 
 
+def _chain_kernel(parallel: bool):
+    """NAF chains of both groups in one parallel loop: each iteration is one bin of tasks (a task: one row's
+    terms over a range of its points, `chain` of the core), run in turn; then each row's task sums are added on
+    the calling thread. tasks: (k, 4) int64 rows (group 1 or 2, first term, end, row); bins: task offsets."""
+    chain1, chain2, add1, add2 = CORE.g1.chain, CORE.g2.chain, CORE.g1.add, CORE.g2.add
+    load1, load2, store1, store2 = CORE.g1.load_jac, CORE.g2.load_jac, CORE.g1.store_jac, CORE.g2.store_jac
+
+    def msm_chains(p1, e1, i1, n1, p2, e2, i2, n2, tasks, bins, part1, part2, out1, out2):
+        for b in prange(bins.shape[0] - 1):
+            for t in range(bins[b], bins[b + 1]):
+                if tasks[t, 0] == 1:
+                    chain1(p1, e1, i1, n1, tasks[t, 1], tasks[t, 2], part1[t])
+                else:
+                    chain2(p2, e2, i2, n2, tasks[t, 1], tasks[t, 2], part2[t])
+        for t in range(tasks.shape[0]):
+            row = tasks[t, 3]
+            if tasks[t, 0] == 1:
+                X, Y, Zc = load1(out1[row], 0)
+                PX, PY, PZ = load1(part1[t], 0)
+                X, Y, Zc = add1(X, Y, Zc, PX, PY, PZ)
+                store1(out1[row], 0, X, Y, Zc)
+            else:
+                X, Y, Zc = load2(out2[row], 0)
+                PX, PY, PZ = load2(part2[t], 0)
+                X, Y, Zc = add2(X, Y, Zc, PX, PY, PZ)
+                store2(out2[row], 0, X, Y, Zc)
+
+    return njit(parallel=parallel)(msm_chains)
+
+
+CHAINS = {True: _chain_kernel(True), False: _chain_kernel(False)}  # {threaded: kernel}
+
+
 def _kernel(group: str, kind: str, n: int):
     threaded, serial = KERNELS[group][kind]
     return serial if n < SERIAL_BELOW[kind] else threaded
@@ -117,15 +154,100 @@ def _job_digits(group: str, job) -> tuple:
     return np.ascontiguousarray(decoded.payload), digits, c, out
 
 
-def msm_groups(jobs) -> list[list[bytes]]:
-    """msm.msm_groups on this backend: the rows of both groups' jobs summed by one kernel call (BOTH), on all
+def _row_tasks(exponent: np.ndarray, point: np.ndarray, threads: int) -> list[np.ndarray]:
+    """One row's NAF terms split by point ranges into parts of about equal term counts (index arrays into the
+    row's terms, each still by descending exponent): as many parts as threads when the additions outweigh the
+    doubling chain that every extra part repeats, else one."""
+    ops_add, ops_dbl = exponent.size * MADD_OPS, int(exponent.max(initial=0)) * DBL_OPS
+    parts = int(min(threads, max(1, ops_add // max(ops_dbl, 1))))
+    if parts == 1:
+        return [np.arange(exponent.size)]
+    per_point = np.bincount(point, minlength=int(point.max()) + 1).cumsum()
+    cuts = np.searchsorted(per_point, per_point[-1] * np.arange(1, parts) / parts)
+    edges = np.concatenate(([-1], cuts, [per_point.size - 1]))
+    return [np.nonzero((point > lo) & (point <= hi))[0] for lo, hi in zip(edges[:-1], edges[1:]) if hi > lo]
+
+
+def _chain_args(group: str, job, threads: int) -> tuple[list, list]:
+    """A group's chain arrays (points, exponents, point indices, signs) and its tasks (group number, first
+    term, end, row) with their operation counts (G2's GF(p^2) products as three of GF(p)); empty for a missing
+    group. job: (decoded, rows of NAF terms)."""
+    if job is None:
+        return [np.zeros((0, point_words(group)), np.uint64), np.zeros(0, np.int32), np.zeros(0, np.int32),
+                np.zeros(0, np.bool_)], []
+    decoded, rows = job
+    number, weight = (1, 1) if group == "g1" else (2, 3)
+    parts, tasks, start = [], [], 0
+    for r, (exponent, point, negative) in enumerate(rows):
+        for take in _row_tasks(exponent, point, threads):
+            parts.append((exponent[take], point[take], negative[take]))
+            tasks.append(((number, start, start + take.size, r), weight * chain_ops(exponent[take])))
+            start += take.size
+    arrays = [np.concatenate([p[k] for p in parts]) if parts else np.zeros(0, t)
+              for k, t in enumerate((np.int32, np.int32, np.bool_))]
+    return [np.ascontiguousarray(decoded.payload)] + arrays, tasks
+
+
+def _bins(tasks: list, threads: int) -> tuple[np.ndarray, np.ndarray]:
+    """The tasks ordered bin by bin, largest first into the least loaded of `threads` bins (LPT), and the bins'
+    offsets into that order."""
+    loads, members = [0] * threads, [[] for _ in range(threads)]
+    for task, ops in sorted(tasks, key=lambda t: -t[1]):
+        b = loads.index(min(loads))
+        loads[b] += ops
+        members[b].append(task)
+    members = [m for m in members if m]
+    order = [t for m in members for t in m]
+    bins = np.cumsum([0] + [len(m) for m in members]).astype(np.int64)
+    return np.array(order, np.int64).reshape(-1, 4), bins
+
+
+def _chains(jobs: dict) -> dict:
+    """{group: row sums (Jacobian words)} of the jobs by NAF chains, both groups in one kernel call."""
+    threads = numba.get_num_threads()
+    a1, t1 = _chain_args("g1", jobs.get("g1"), threads)
+    a2, t2 = _chain_args("g2", jobs.get("g2"), threads)
+    tasks, bins = _bins(t1 + t2, threads)
+    rows = {g: len(jobs[g][1]) if g in jobs else 0 for g in ("g1", "g2")}
+    jw1, jw2 = CORE.g1.jacobian_words, CORE.g2.jacobian_words
+    part1, part2 = np.zeros((len(tasks), jw1), np.uint64), np.zeros((len(tasks), jw2), np.uint64)
+    out1, out2 = np.zeros((rows["g1"], jw1), np.uint64), np.zeros((rows["g2"], jw2), np.uint64)
+    CHAINS[bins.size > 2](*a1, *a2, tasks, bins, part1, part2, out1, out2)
+    return {"g1": out1, "g2": out2}
+
+
+def _pippengers(jobs: dict) -> dict:
+    """{group: row sums (Jacobian words)} of the jobs by Pippenger, both groups in one kernel call (BOTH), on all
     cores from SERIAL_BELOW["msm_groups"] points in all."""
-    by_group = {decoded.group: (decoded, rows) for decoded, rows in jobs}
-    a1 = _job_digits("g1", by_group.get("g1"))
-    a2 = _job_digits("g2", by_group.get("g2"))
-    points = sum(decoded.n * len(rows) for decoded, rows in jobs)
+    a1 = _job_digits("g1", jobs.get("g1"))
+    a2 = _job_digits("g2", jobs.get("g2"))
+    points = sum(decoded.n * len(rows) for decoded, rows in jobs.values())
     BOTH[points >= SERIAL_BELOW["msm_groups"]](*a1, *a2)
-    sums = {"g1": [compress_jacobian("g1", w) for w in a1[3]], "g2": [compress_jacobian("g2", w) for w in a2[3]]}
+    return {"g1": a1[3], "g2": a2[3]}
+
+
+def prefers_chain(decoded, rows: list, terms: list) -> bool:
+    """True when NAF chains (terms: each row's msm.naf_terms) count fewer operations than Pippenger over these
+    scalar rows (msm.chain_ops, msm.pippenger_ops): few points, or sparse scalars."""
+    chains = sum(chain_ops(exponent) for exponent, _, _ in terms)
+    return chains < sum(pippenger_ops(decoded.n, scalar_bits(limbs)) for limbs in rows)
+
+
+def msm_groups(jobs) -> list[list[bytes]]:
+    """msm.msm_groups on this backend: each group's rows by NAF chains or by Pippenger, whichever counts fewer
+    operations (prefers_chain); the groups that chose the same algorithm share one kernel call."""
+    chained, bucketed = {}, {}
+    for decoded, rows in jobs:
+        terms = [naf_terms(limbs) for limbs in rows]
+        if prefers_chain(decoded, rows, terms):
+            chained[decoded.group] = (decoded, terms)
+        else:
+            bucketed[decoded.group] = (decoded, rows)
+    sums = {}
+    for chosen, run in ((chained, _chains), (bucketed, _pippengers)):
+        if chosen:
+            words = run(chosen)
+            sums.update({g: [compress_jacobian(g, w) for w in words[g]] for g in chosen})
     return [sums[decoded.group] for decoded, _ in jobs]
 
 
