@@ -195,6 +195,50 @@ def test_batch_on_numba_cpu():
     assert [k for k, g, w in zip(kinds, got, want) if g != w] == []
 
 
+def _on_the_shares_message():
+    """The items of POOL on the shares' message: valid shares and every bad signature and key among them."""
+    keys, msgs, sigs, want, kinds = POOL
+    message = consensus_shares(13, "notarization", 0)[1][0]
+    picked = [i for i, m in enumerate(msgs) if m == message]
+    return ([keys[i] for i in picked], [msgs[i] for i in picked], [sigs[i] for i in picked], want[picked],
+            [kinds[i] for i in picked])
+
+
+SHARED_POOL = _on_the_shares_message()
+
+
+@pytest.mark.slow
+def test_pipelined_batch_on_numba_cpu():
+    """Batch.verdicts_pipelined (every message shared, numba_cpu): valid shares on two messages pass at the first
+    check; with every kind of bad share and key among them it falls back to the usual steps; the verdicts equal
+    the construction's and blst's one by one."""
+    k1, m1, s1 = consensus_shares(13, "notarization", 0, 9)
+    k2, m2, s2 = consensus_shares(13, "finalization", 0, 7)
+    batch = Batch(k1 + k2, m1 + m2, s1 + s2, IC_DST, "numba_cpu")
+    try:
+        assert batch.pipelines()
+    except BackendUnavailable as e:
+        pytest.skip(str(e))
+    assert batch.verdicts_pipelined().all()
+    keys, msgs, sigs, want, kinds = SHARED_POOL
+    assert len(kinds) > 15 and not want.all() and Batch(keys, msgs, sigs, IC_DST, "numba_cpu").pipelines()
+    got = batch_or_skip(keys, msgs, sigs, "numba_cpu")
+    assert [k for k, g, w in zip(kinds, got, want) if g != w] == []
+    assert not Batch(k1[:1], m1[:1], s1[:1], IC_DST, "numba_cpu").pipelines()  # one item: no shared message
+    assert not Batch(k1 + k2[:1], m1 + m2[:1], s1 + s2[:1], IC_DST, "numba_cpu").pipelines()  # a one-off message
+    assert not Batch(k1, m1, s1, IC_DST, "library").pipelines()
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.integers(0, len(SHARED_POOL[0]) - 1), min_size=2, max_size=20))
+def test_pipelined_batch_equals_single_verification(indices):
+    """Differential fuzzing of the pipelined path: any mix of the shares' message's items, repeats included."""
+    keys, msgs, sigs, want, _ = SHARED_POOL
+    k, m, s = [keys[i] for i in indices], [msgs[i] for i in indices], [sigs[i] for i in indices]
+    got = batch_or_skip(k, m, s, "numba_cpu")
+    assert got.tolist() == library.verify_batch(k, m, s, IC_DST).tolist() == want[indices].tolist()
+
+
 def test_with_bad_items_and_targets_precheck():
     keys, msgs, sigs = consensus_shares(34)
     k, m, s, want = with_bad_items(keys, msgs, sigs, 3, seed=1)

@@ -696,3 +696,49 @@ def test_chains_on_sparse_batch_scalars_match_the_library(group):
     got = M.msm(M.decode_groups([(group, points)], backend="numba_cpu")[0], limbs, backend="numba_cpu")
     want = M.msm(M.decode_groups([(group, points)], backend="library")[0], limbs, backend="library")
     assert got == want
+
+
+# ---- one-core calls and the helper thread (numba_cpu): threads=1, start_groups, start_decode_sum ----------------
+def test_calls_on_one_core_and_on_the_helper_match_the_library():
+    """decode_groups and msm_groups with threads=1, and msm_groups begun on the helper thread (start_groups),
+    give what the library gives; a backend without a helper computes start_groups at once."""
+    from kernels.bls.batch import sparse_scalars
+
+    g1, g2 = hashed("g1", 7, b"one core"), hashed("g2", 7, b"one core")
+    requests = [("g1", g1), ("g2", g2)]
+    got = M.decode_groups(requests, backend="numba_cpu", threads=1)
+    want = M.decode_groups(requests, backend="library")
+    assert [d.valid.tolist() for d in got] == [d.valid.tolist() for d in want] == [[True] * 7] * 2
+    rows1, rows2 = [sparse_scalars(7)], [sparse_scalars(7), M.scalar_limbs(scalars(7, 64, 2))]
+    expected = M.msm_groups([(want[0], rows1), (want[1], rows2)], backend="library")
+    assert M.msm_groups([(got[0], rows1), (got[1], rows2)], backend="numba_cpu", threads=1) == expected
+    assert M.start_groups([(got[0], rows1), (got[1], rows2)], backend="numba_cpu")() == expected
+    assert M.start_groups([(want[0], rows1), (want[1], rows2)], backend="library")() == expected
+    assert M.starts_groups("numba_cpu") and not M.starts_groups("library")
+
+
+@pytest.mark.parametrize("group", ["g1", "g2"])
+def test_start_decode_sum_skips_invalid_points_and_splits_with_the_caller(group):
+    """start_decode_sum: the decode's validity and the sums over the valid points (an invalid point, the identity
+    and a short encoding count as zero terms), the same whichever share of the points the caller takes, on
+    numba_cpu and on the library."""
+    from kernels.bls.batch import sparse_scalars
+
+    points = hashed(group, 9, b"split")
+    points[2] = bad_encodings(group)["uncompressed flag"]
+    points[5] = IDENTITY[group]
+    points[7] = points[7][:-1]
+    rows = [sparse_scalars(9), sparse_scalars(9)]
+    valid = [i not in (2, 7) for i in range(9)]
+    good = M.decode_groups([(group, [p if ok else hashed(group, 1)[0] for p, ok in zip(points, valid)])],
+                           backend="library")[0]
+    want = M.msm_many(good, [np.where(np.array(valid)[:, None], r, 0).astype(np.uint64) for r in rows],
+                      backend="library")
+    for backend, shares in (("library", (0,)), ("numba_cpu", (0, 1, 4, 9, 20))):
+        for share in shares:
+            decoded, sums = M.start_decode_sum(group, points, rows, backend=backend, caller_share=share)()
+            assert decoded.valid.tolist() == valid and sums == want, (backend, share)
+    decoded, sums = M.start_decode_sum(group, [], [np.zeros((0, 4), np.uint64)], backend="numba_cpu")()
+    assert decoded.n == 0 and sums == [IDENTITY[group]]
+    with pytest.raises(ValueError, match="scalars for"):
+        M.start_decode_sum(group, points, [rows[0][:3]], backend="numba_cpu")

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -83,13 +83,17 @@ def naf_chains(backend: str) -> bool:
     return getattr(_module(backend), "NAF_CHAINS", False)
 
 
-def decode_groups(requests: Sequence[tuple[str, Sequence[bytes]]], *, backend: str = "library") -> list[Decoded]:
-    """Decompress (group, points) requests, at most one per group ("g1", "g2"), one group after the other."""
+def decode_groups(requests: Sequence[tuple[str, Sequence[bytes]]], *, backend: str = "library",
+                  threads: int | None = None) -> list[Decoded]:
+    """Decompress (group, points) requests, at most one per group ("g1", "g2"), one group after the other.
+    threads=1 keeps a backend with a thread pool (numba_cpu) on the calling thread."""
     if len({g for g, _ in requests}) != len(requests) or any(g not in SIZES for g, _ in requests):
         raise ValueError(f"at most one request per group, groups from {tuple(SIZES)}")
     module = _module(backend)
     padded = [(group, *_padded(group, points)) for group, points in requests]
-    results = [module.decode(group, points) for group, points, _ in padded]
+    pooled = threads and _has_helper(module)
+    results = [module.decode(group, points, threads) if pooled else module.decode(group, points)
+               for group, points, _ in padded]
     return [Decoded(group, np.asarray(valid, dtype=bool) & well_sized, len(points), payload, backend)
             for (group, points, well_sized), (valid, payload) in zip(padded, results)]
 
@@ -307,18 +311,76 @@ def msm_many(decoded: Decoded, scalar_rows, *, backend: str = "library") -> list
     return msm_groups([(decoded, scalar_rows)], backend=backend)[0]
 
 
-def msm_groups(jobs: Sequence[tuple[Decoded, Sequence]], *, backend: str = "library") -> list[list[bytes]]:
-    """msm_many for each (decoded, scalar rows) job, at most one per group (a batch's signatures and keys)."""
+def _checked_jobs(jobs, backend: str) -> list:
     if len({d.group for d, _ in jobs}) != len(jobs):
         raise ValueError("at most one job per group")
-    module = _module(backend)
     jobs = [(decoded, [scalar_limbs(s) for s in rows]) for decoded, rows in jobs]
     for decoded, rows in jobs:
         for limbs in rows:
             _check(decoded, limbs, backend)
+    return jobs
+
+
+def msm_groups(jobs: Sequence[tuple[Decoded, Sequence]], *, backend: str = "library",
+               threads: int | None = None) -> list[list[bytes]]:
+    """msm_many for each (decoded, scalar rows) job, at most one per group (a batch's signatures and keys).
+    threads=1 keeps a backend with a thread pool (numba_cpu) on the calling thread."""
+    module = _module(backend)
+    jobs = _checked_jobs(jobs, backend)
     if hasattr(module, "msm_groups"):  # a backend that sums both groups in one call
-        return module.msm_groups(jobs)
+        return module.msm_groups(jobs, threads) if threads and _has_helper(module) else module.msm_groups(jobs)
     return [[module.msm(decoded, limbs) for limbs in rows] for decoded, rows in jobs]
+
+
+def start_decode_sum(group: str, points: Sequence[bytes], scalar_rows, *, backend: str = "library",
+                     caller_share: int = 0) -> Callable[[], tuple[Decoded, list[bytes]]]:
+    """decode_groups([(group, points)]) and then msm_many over the decoded points, where a point that is not
+    valid counts as a zero term, begun on one helper core where the backend can (starts_groups; the decode and
+    the sums in one call, without the GIL), so the caller can work meanwhile; the function returned gives
+    (Decoded, sums), after decoding and summing the last `caller_share` points itself. Meant for batches that
+    are all valid, where no point is skipped."""
+    module = _module(backend)
+    padded, well_sized = _padded(group, points)
+    rows = [scalar_limbs(s) for s in scalar_rows]
+    for limbs in rows:
+        if limbs.shape[0] != len(padded):
+            raise ValueError(f"{limbs.shape[0]} scalars for {len(padded)} points")
+    if _has_helper(module):
+        wait = module.start_decode_sum(group, padded, rows, caller_share)
+
+        def done() -> tuple[Decoded, list[bytes]]:
+            valid, payload, sums = wait()
+            return Decoded(group, np.asarray(valid, dtype=bool) & well_sized, len(padded), payload, backend), sums
+
+        return done
+    decoded = decode_groups([(group, padded)], backend=backend)[0]
+    decoded.valid &= well_sized
+    sums = msm_many(decoded, [np.where(decoded.valid[:, None], limbs, 0).astype(np.uint64) for limbs in rows],
+                    backend=backend)
+    return lambda: (decoded, sums)
+
+
+def _has_helper(module) -> bool:
+    """A backend module with a thread pool and a helper thread: its decode and msm_groups take `threads`, and it
+    has start_groups and start_decode_sum (numba_cpu)."""
+    return hasattr(module, "start_groups")
+
+
+def starts_groups(backend: str) -> bool:
+    """True for a backend whose start_groups and start_decode_sum run on a helper thread (numba_cpu)."""
+    return _has_helper(_module(backend))
+
+
+def start_groups(jobs: Sequence[tuple[Decoded, Sequence]], *, backend: str = "library") -> Callable[[], list]:
+    """msm_groups begun on one helper core where the backend can (starts_groups; on one core, without the GIL),
+    so the caller can work meanwhile; the function returned gives msm_groups' result (computed here, at once,
+    on other backends)."""
+    module = _module(backend)
+    checked = _checked_jobs(jobs, backend)
+    if _has_helper(module):
+        return module.start_groups(checked)
+    sums = msm_groups(jobs, backend=backend)
+    return lambda: sums
 
 
 __all__ = ["Decoded", "decode_g1", "decode_g2", "decode_groups", "msm", "msm_many", "msm_groups", "scalar_limbs", "BackendUnavailable", "P", "R",

@@ -6,9 +6,15 @@ fewer operations (prefers_chain): NAF chains (few points, or the batch's sparse 
 into tasks, the tasks binned per thread (one bin per prange iteration); or Pippenger, one window per prange
 iteration (each with its own buckets), then the windows combined on the calling thread. Small calls run on the
 calling thread: waking the pool costs more than it saves there (measured: on a busy 2-core VM a 23-point G1
-msm took about 1 ms serial and over 15 ms through prange).
+msm took about 1 ms serial and over 15 ms through prange). threads=1 keeps a call on the calling thread, and
+start_groups / start_decode_sum run serial kernels on one helper thread, all without the GIL, so that a batch
+verifier can keep both cores busy while it runs blst's pairings (batch.py); the serial kernels never touch the
+thread pool, so they may run beside a prange call.
 """
 from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable
 
 import numba
 import numpy as np
@@ -42,7 +48,7 @@ def _kernels(group):
         combine(windows, c, out)
 
     # {kind: (all cores, calling thread)}: prange is a plain range without parallel=True
-    return {"decode": (njit(parallel=True)(decode_all), njit(decode_all)),
+    return {"decode": (njit(parallel=True)(decode_all), njit(nogil=True)(decode_all)),
             "msm": (njit(parallel=True)(msm_points), njit(msm_points))}
 
 
@@ -73,10 +79,10 @@ def _both_groups_kernel(parallel: bool):
         for row in range(r2):
             combine2(win2[row], c2, out2[row])
 
-    return njit(parallel=parallel)(msm_both)
+    return njit(parallel=True)(msm_both) if parallel else njit(nogil=True)(msm_both)
 
 
-BOTH = {True: _both_groups_kernel(True), False: _both_groups_kernel(False)}  # {threaded: kernel}
+BOTH = {True: _both_groups_kernel(True), False: _both_groups_kernel(False)}  # {threaded: kernel}; serial: nogil
 
 
 def _chain_kernel(parallel: bool):
@@ -106,10 +112,10 @@ def _chain_kernel(parallel: bool):
                 X, Y, Zc = add2(X, Y, Zc, PX, PY, PZ)
                 store2(out2[row], 0, X, Y, Zc)
 
-    return njit(parallel=parallel)(msm_chains)
+    return njit(parallel=True)(msm_chains) if parallel else njit(nogil=True)(msm_chains)
 
 
-CHAINS = {True: _chain_kernel(True), False: _chain_kernel(False)}  # {threaded: kernel}
+CHAINS = {True: _chain_kernel(True), False: _chain_kernel(False)}  # {threaded: kernel}; serial: nogil
 
 
 def _kernel(group: str, kind: str, n: int):
@@ -117,12 +123,13 @@ def _kernel(group: str, kind: str, n: int):
     return serial if n < SERIAL_BELOW[kind] else threaded
 
 
-def decode(group: str, points: list[bytes]):
+def decode(group: str, points: list[bytes], threads: int | None = None):
+    """msm.decode_groups' decode of one group, on all cores (threads=1: on this thread, without the GIL)."""
     words = input_words(group, points)
     out = np.zeros((len(points), point_words(group)), np.uint64)
     valid = np.zeros(len(points), np.bool_)
     if len(points):
-        _kernel(group, "decode", len(points))(words, out, valid)
+        _kernel(group, "decode", len(points) if threads != 1 else 0)(words, out, valid)
     return valid, out
 
 
@@ -202,9 +209,9 @@ def _bins(tasks: list, threads: int) -> tuple[np.ndarray, np.ndarray]:
     return np.array(order, np.int64).reshape(-1, 4), bins
 
 
-def _chains(jobs: dict) -> dict:
-    """{group: row sums (Jacobian words)} of the jobs by NAF chains, both groups in one kernel call."""
-    threads = numba.get_num_threads()
+def _chains(jobs: dict, threads: int) -> tuple:
+    """The kernel call (kernel, arguments) summing the jobs by NAF chains, both groups in one call, and its
+    {group: row sums (Jacobian words)}."""
     a1, t1 = _chain_args("g1", jobs.get("g1"), threads)
     a2, t2 = _chain_args("g2", jobs.get("g2"), threads)
     tasks, bins = _bins(t1 + t2, threads)
@@ -212,18 +219,16 @@ def _chains(jobs: dict) -> dict:
     jw1, jw2 = CORE.g1.jacobian_words, CORE.g2.jacobian_words
     part1, part2 = np.zeros((len(tasks), jw1), np.uint64), np.zeros((len(tasks), jw2), np.uint64)
     out1, out2 = np.zeros((rows["g1"], jw1), np.uint64), np.zeros((rows["g2"], jw2), np.uint64)
-    CHAINS[bins.size > 2](*a1, *a2, tasks, bins, part1, part2, out1, out2)
-    return {"g1": out1, "g2": out2}
+    return (CHAINS[bins.size > 2], (*a1, *a2, tasks, bins, part1, part2, out1, out2)), {"g1": out1, "g2": out2}
 
 
-def _pippengers(jobs: dict) -> dict:
-    """{group: row sums (Jacobian words)} of the jobs by Pippenger, both groups in one kernel call (BOTH), on all
-    cores from SERIAL_BELOW["msm_groups"] points in all."""
+def _pippengers(jobs: dict, threads: int) -> tuple:
+    """The kernel call summing the jobs by Pippenger, both groups in one call (BOTH), on all cores from
+    SERIAL_BELOW["msm_groups"] points in all (with threads > 1), and its {group: row sums}."""
     a1 = _job_digits("g1", jobs.get("g1"))
     a2 = _job_digits("g2", jobs.get("g2"))
     points = sum(decoded.n * len(rows) for decoded, rows in jobs.values())
-    BOTH[points >= SERIAL_BELOW["msm_groups"]](*a1, *a2)
-    return {"g1": a1[3], "g2": a2[3]}
+    return (BOTH[threads > 1 and points >= SERIAL_BELOW["msm_groups"]], (*a1, *a2)), {"g1": a1[3], "g2": a2[3]}
 
 
 def prefers_chain(decoded, rows: list, terms: list) -> bool:
@@ -233,9 +238,9 @@ def prefers_chain(decoded, rows: list, terms: list) -> bool:
     return chains < sum(pippenger_ops(decoded.n, scalar_bits(limbs)) for limbs in rows)
 
 
-def msm_groups(jobs) -> list[list[bytes]]:
-    """msm.msm_groups on this backend: each group's rows by NAF chains or by Pippenger, whichever counts fewer
-    operations (prefers_chain); the groups that chose the same algorithm share one kernel call."""
+def _calls(jobs, threads: int) -> tuple[list, dict]:
+    """The kernel calls for msm.msm_groups' jobs, each group's rows by NAF chains or by Pippenger, whichever counts
+    fewer operations (prefers_chain), the groups that chose the same algorithm in one call; {group: sums}."""
     chained, bucketed = {}, {}
     for decoded, rows in jobs:
         terms = [naf_terms(limbs) for limbs in rows]
@@ -243,12 +248,116 @@ def msm_groups(jobs) -> list[list[bytes]]:
             chained[decoded.group] = (decoded, terms)
         else:
             bucketed[decoded.group] = (decoded, rows)
-    sums = {}
-    for chosen, run in ((chained, _chains), (bucketed, _pippengers)):
+    calls, sums = [], {}
+    for chosen, plan in ((chained, _chains), (bucketed, _pippengers)):
         if chosen:
-            words = run(chosen)
-            sums.update({g: [compress_jacobian(g, w) for w in words[g]] for g in chosen})
-    return [sums[decoded.group] for decoded, _ in jobs]
+            call, words = plan(chosen, threads)
+            calls.append(call)
+            sums.update({g: words[g] for g in chosen})
+    return calls, sums
+
+
+def _compressed(jobs, sums: dict) -> list[list[bytes]]:
+    return [[compress_jacobian(decoded.group, w) for w in sums[decoded.group]] for decoded, _ in jobs]
+
+
+def msm_groups(jobs, threads: int | None = None) -> list[list[bytes]]:
+    """msm.msm_groups on this backend, on `threads` cores (all by default; 1: this thread, without the GIL)."""
+    calls, sums = _calls(jobs, threads or numba.get_num_threads())
+    for kernel, args in calls:
+        kernel(*args)
+    return _compressed(jobs, sums)
+
+
+_HELPER: list = []  # the one helper thread of start_groups and start_decode_sum, made on first use
+
+
+def _helper() -> ThreadPoolExecutor:
+    if not _HELPER:
+        _HELPER.append(ThreadPoolExecutor(max_workers=1, thread_name_prefix="bls-msm-helper"))
+    return _HELPER[0]
+
+
+def start_groups(jobs) -> Callable[[], list[list[bytes]]]:
+    """msm.start_groups on this backend: the host work done here, the kernels (one core, without the GIL) on a
+    helper thread; the function returned waits for them and gives msm_groups' result."""
+    calls, sums = _calls(jobs, 1)
+    future = _helper().submit(lambda: [kernel(*args) for kernel, args in calls])
+
+    def wait() -> list[list[bytes]]:
+        future.result()
+        return _compressed(jobs, sums)
+
+    return wait
+
+
+def _decode_sum_kernel(group: str):
+    """Decode the points, then one NAF chain per row over them (rows: term offsets), on the calling thread
+    without the GIL: a point that is not valid is skipped by `chain` (its flag word is not 0)."""
+    decode_one, chain = getattr(CORE, group).decode_one, getattr(CORE, group).chain
+
+    def decode_sum(words, points, valid, exponent, point, negative, starts, out):
+        for i in range(words.shape[0]):
+            valid[i] = decode_one(words[i], points[i])
+        for r in range(starts.size - 1):
+            chain(points, exponent, point, negative, starts[r], starts[r + 1], out[r])
+
+    return njit(nogil=True)(decode_sum)
+
+
+def _add_rows_kernel(group: str):
+    """out[r] += other[r] for Jacobian rows."""
+    add, load, store = getattr(CORE, group).add, getattr(CORE, group).load_jac, getattr(CORE, group).store_jac
+
+    def add_rows(out, other):
+        for r in range(out.shape[0]):
+            X, Y, Zc = load(out[r], 0)
+            PX, PY, PZ = load(other[r], 0)
+            X, Y, Zc = add(X, Y, Zc, PX, PY, PZ)
+            store(out[r], 0, X, Y, Zc)
+
+    return njit(add_rows)
+
+
+DECODE_SUM = {g: _decode_sum_kernel(g) for g in ("g1", "g2")}
+ADD_ROWS = {g: _add_rows_kernel(g) for g in ("g1", "g2")}
+
+
+def _decode_sum_args(group: str, words: np.ndarray, payload: np.ndarray, valid: np.ndarray, terms: list,
+                     first: int, end: int) -> tuple:
+    """DECODE_SUM's arguments for points [first, end): their rows of words, payload and valid, each row's terms
+    on those points (renumbered from 0), and the output rows."""
+    kept = [[t[k][(t[1] >= first) & (t[1] < end)] for k in range(3)] for t in terms]
+    for t in kept:
+        t[1] = t[1] - first
+    starts = np.cumsum([0] + [t[0].size for t in kept]).astype(np.int64)
+    arrays = [np.concatenate([t[k] for t in kept]) if kept else np.zeros(0, d)
+              for k, d in enumerate((np.int32, np.int32, np.bool_))]
+    out = np.zeros((len(terms), getattr(CORE, group).jacobian_words), np.uint64)
+    return (words[first:end], payload[first:end], valid[first:end], *arrays, starts, out)
+
+
+def start_decode_sum(group: str, points: list[bytes], rows: list[np.ndarray], caller_share: int = 0) -> Callable:
+    """msm.start_decode_sum on this backend: the NAF terms and arrays made here; the helper thread decodes and
+    sums all points but the last `caller_share` (DECODE_SUM), and the function returned does those on this
+    thread, waits for the helper, adds the two sums and gives (valid, payload, sums)."""
+    n = len(points)
+    split = n - min(max(caller_share, 0), n)
+    words = input_words(group, points)
+    payload = np.zeros((n, point_words(group)), np.uint64)
+    valid = np.zeros(n, np.bool_)
+    terms = [naf_terms(limbs) for limbs in rows]
+    helper_args = _decode_sum_args(group, words, payload, valid, terms, 0, split)
+    caller_args = _decode_sum_args(group, words, payload, valid, terms, split, n)
+    future = _helper().submit(DECODE_SUM[group], *helper_args)
+
+    def wait() -> tuple:
+        DECODE_SUM[group](*caller_args)
+        future.result()
+        ADD_ROWS[group](caller_args[-1], helper_args[-1])
+        return valid, payload, [compress_jacobian(group, w) for w in caller_args[-1]]
+
+    return wait
 
 
 def compile() -> None:
