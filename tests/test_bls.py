@@ -207,6 +207,18 @@ def _on_the_shares_message():
 SHARED_POOL = _on_the_shares_message()
 
 
+def _on_distinct_messages():
+    """The items of POOL whose message no other item has: valid distinct-message items and the bad ones."""
+    keys, msgs, sigs, want, kinds = POOL
+    counts = {m: msgs.count(m) for m in msgs}
+    picked = [i for i, m in enumerate(msgs) if counts[m] == 1]
+    return ([keys[i] for i in picked], [msgs[i] for i in picked], [sigs[i] for i in picked], want[picked],
+            [kinds[i] for i in picked])
+
+
+DISTINCT_POOL = _on_distinct_messages()
+
+
 @pytest.mark.slow
 def test_pipelined_batch_on_numba_cpu():
     """Batch.verdicts_pipelined (every message shared, numba_cpu): valid shares on two messages pass at the first
@@ -224,16 +236,29 @@ def test_pipelined_batch_on_numba_cpu():
     assert len(kinds) > 15 and not want.all() and Batch(keys, msgs, sigs, IC_DST, "numba_cpu").pipelines()
     got = batch_or_skip(keys, msgs, sigs, "numba_cpu")
     assert [k for k, g, w in zip(kinds, got, want) if g != w] == []
-    assert not Batch(k1[:1], m1[:1], s1[:1], IC_DST, "numba_cpu").pipelines()  # one item: no shared message
-    assert not Batch(k1 + k2[:1], m1 + m2[:1], s1 + s2[:1], IC_DST, "numba_cpu").pipelines()  # a one-off message
+    keys, msgs, sigs, want, kinds = DISTINCT_POOL
+    assert len(kinds) > 8 and not want.all() and Batch(keys, msgs, sigs, IC_DST, "numba_cpu").pipelines()
+    got = batch_or_skip(keys, msgs, sigs, "numba_cpu")
+    assert [k for k, g, w in zip(kinds, got, want) if g != w] == []
+    assert Batch(keys[:3], msgs[:3], sigs[:3], IC_DST, "numba_cpu").pipelines()
+    assert batch_or_skip(*distinct_messages(5), "numba_cpu").all()
+    assert not Batch(k1[:1], m1[:1], s1[:1], IC_DST, "numba_cpu").pipelines()  # one item
+    assert not Batch(k1 + k2[:1], m1 + m2[:1], s1 + s2[:1], IC_DST, "numba_cpu").pipelines()  # shared and one-off
     assert not Batch(k1, m1, s1, IC_DST, "library").pipelines()
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.integers(0, len(SHARED_POOL[0]) - 1), min_size=2, max_size=20))
-def test_pipelined_batch_equals_single_verification(indices):
-    """Differential fuzzing of the pipelined path: any mix of the shares' message's items, repeats included."""
-    keys, msgs, sigs, want, _ = SHARED_POOL
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_pipelined_batch_equals_single_verification(data):
+    """Differential fuzzing of the pipelined path: any mix of the shares' message's items (repeats included), or
+    of the distinct-message items (each at most once)."""
+    pool = data.draw(st.sampled_from([SHARED_POOL, DISTINCT_POOL]))
+    keys, msgs, sigs, want, _ = pool
+    n = len(keys)
+    if pool is SHARED_POOL:
+        indices = data.draw(st.lists(st.integers(0, n - 1), min_size=2, max_size=20))
+    else:
+        indices = data.draw(st.permutations(range(n)))[:data.draw(st.integers(2, n))]
     k, m, s = [keys[i] for i in indices], [msgs[i] for i in indices], [sigs[i] for i in indices]
     got = batch_or_skip(k, m, s, "numba_cpu")
     assert got.tolist() == library.verify_batch(k, m, s, IC_DST).tolist() == want[indices].tolist()

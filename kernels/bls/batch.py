@@ -136,19 +136,21 @@ class Batch:
             self.scalars[self.shared] = sparse_scalars(self.shared.size)  # their sums are the backend's msms
         return count
 
-    def _candidates(self, count: dict) -> None:
-        """self.ok from the decoded points; the keys of one-off messages decoded with blst."""
-        n = len(self.keys)
-        key_ok = np.zeros(n, bool)
-        key_ok[self.shared] = self.key_points.valid & np.array([self.keys[i] != IDENTITY_G2 for i in self.shared],
-                                                               dtype=bool)
+    def _decode_one_off_keys(self, count: dict) -> None:
+        """The keys of one-off messages decoded with blst (they enter a Miller loop as they are)."""
         self.key_elements = {}
-        for i in range(n):
+        for i in range(len(self.keys)):
             if count[self.msgs[i]] == 1:
                 element = decode_public_key(self.keys[i])  # None for the identity and any invalid key
                 if element is not None:
                     self.key_elements[i] = element
-                    key_ok[i] = True
+
+    def _candidates(self) -> None:
+        """self.ok from the decoded points and keys."""
+        key_ok = np.zeros(len(self.keys), bool)
+        key_ok[self.shared] = self.key_points.valid & np.array([self.keys[i] != IDENTITY_G2 for i in self.shared],
+                                                               dtype=bool)
+        key_ok[list(self.key_elements)] = True
         # the identity signature verifies only if H(m) is the identity (probability ~2^-255): never, here
         not_identity = np.array([s != IDENTITY_G1 for s in self.sigs], dtype=bool)
         self.ok = self.sig_points.valid & key_ok & not_identity
@@ -159,36 +161,50 @@ class Batch:
         count = self._prepare()
         self.sig_points, self.key_points = msm.decode_groups(
             [("g1", self.sigs), ("g2", [self.keys[i] for i in self.shared])], backend=self.backend)
-        self._candidates(count)
+        self._decode_one_off_keys(count)
+        self._candidates()
         return self
 
     def pipelines(self) -> bool:
-        """True when verdicts_pipelined applies: every message shared (as a block's shares are), on a backend
-        with a helper thread (msm.starts_groups)."""
-        return len(self.keys) > 1 and msm.starts_groups(self.backend) and all(
-            c > 1 for c in Counter(self.msgs).values())
+        """True when verdicts_pipelined applies: a backend with a helper thread (msm.starts_groups), and every
+        message shared (as a block's shares are) or every message distinct (as certificates' are)."""
+        counts = set(Counter(self.msgs).values())
+        return len(self.keys) > 1 and msm.starts_groups(self.backend) and (1 not in counts or counts == {1})
 
     def verdicts_pipelined(self) -> np.ndarray:
-        """decode().hash().singles().verdicts() with the two cores kept busy: the keys are decoded and summed for
-        the whole batch on the helper thread (msm.start_decode_sum), while this thread decodes the signatures,
-        hashes, sums them and runs their Miller loop. When every item decoded as a candidate, those sums are the
-        first check's; otherwise they are dropped and the usual steps run on the decoded points."""
+        """decode().hash().singles().verdicts() with both cores kept busy while this thread runs blst: the
+        backend's decode and sums for the whole batch start on the helper thread (msm.start_decode_sum). Shares
+        (every message shared): the helper decodes and sums the keys but for a share of them that this thread
+        takes after decoding the signatures, hashing, summing them and running their Miller loop. Distinct
+        messages: the helper decodes and sums the signatures while this thread decodes the keys, hashes and runs
+        a Miller loop per item (blst). When every item decoded as a candidate the sums are the first check's;
+        otherwise they are dropped and the checks run on the decoded points as verdicts() does."""
         count = self._prepare()
         everything = np.arange(len(self.keys))
-        rows, messages = self._key_rows(everything)
-        wait = msm.start_decode_sum("g2", self.keys, rows, backend=self.backend,
-                                    caller_share=len(self.keys) // CALLER_KEYS)
-        self.sig_points = msm.decode_groups([("g1", self.sigs)], backend=self.backend, threads=1)[0]
-        self.hashes = {m: BlstP1Element.hash_to_group(m, self.dst) for m in messages}
-        sig_scalars = np.where(self.sig_points.valid[:, None], self.scalars, 0).astype(np.uint64)
-        left = self._left(msm.msm_groups([(self.sig_points, [sig_scalars])], backend=self.backend, threads=1)[0][0])
-        self.key_points, key_sums = wait()
-        self._candidates(count)
-        self.single_loops = {}
-        if self.ok.all():
-            if self._holds(everything, left, dict(zip(messages, key_sums))):
-                return np.ones(len(self.keys), bool)
-        return self.hash().verdicts()
+        if self.shared.size:
+            rows, messages = self._key_rows(everything)
+            wait = msm.start_decode_sum("g2", self.keys, rows, backend=self.backend,
+                                        caller_share=len(self.keys) // CALLER_KEYS)
+            self.sig_points = msm.decode_groups([("g1", self.sigs)], backend=self.backend, threads=1)[0]
+            self.hashes = {m: BlstP1Element.hash_to_group(m, self.dst) for m in messages}
+            sig_scalars = np.where(self.sig_points.valid[:, None], self.scalars, 0).astype(np.uint64)
+            left = self._left(msm.msm_groups([(self.sig_points, [sig_scalars])], backend=self.backend,
+                                             threads=1)[0][0])
+            self.key_points, key_sums = wait()
+            self.key_elements, self.single_loops, key_sums = {}, {}, dict(zip(messages, key_sums))
+        else:
+            wait = msm.start_decode_sum("g1", self.sigs, [self.scalars], backend=self.backend)
+            self._decode_one_off_keys(count)
+            self.hashes = {m: BlstP1Element.hash_to_group(m, self.dst)
+                           for m in dict.fromkeys(self.msgs[i] for i in self.key_elements)}
+            self.singles(every_key=True)
+            self.key_points = msm.decode_groups([("g2", [])], backend=self.backend)[0]
+            self.sig_points, (sigma,) = wait()
+            left, key_sums = self._left(sigma), {}
+        self._candidates()
+        if self.ok.all() and self._holds(everything, left, key_sums):
+            return np.ones(len(self.keys), bool)
+        return self.verdicts()
 
     def hash(self) -> "Batch":
         """H(m) once per distinct message among the candidates (blst hash_to_group, RFC 9380)."""
@@ -230,10 +246,11 @@ class Batch:
         sums = msm.msm_groups([sig_job] + ([key_job] if key_job else []), backend=self.backend)
         return sums[0][0], dict(zip(messages, sums[1] if key_job else []))
 
-    def singles(self) -> "Batch":
-        """ML(r_i H(m_i), pk_i) for every candidate whose message appears once (reused by every check)."""
+    def singles(self, every_key: bool = False) -> "Batch":
+        """ML(r_i H(m_i), pk_i) for every candidate whose message appears once (reused by every check); with
+        every_key, for every such item whose key decoded, before its signature's validity is known."""
         self.single_loops = {i: miller_loop(self.hashes[self.msgs[i]].scalar_mul(self._scalar(i)), pk)
-                             for i, pk in self.key_elements.items() if self.ok[i]}
+                             for i, pk in self.key_elements.items() if every_key or self.ok[i]}
         return self
 
     @staticmethod
