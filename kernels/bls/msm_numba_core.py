@@ -583,6 +583,14 @@ def _group(jit, F, below_p) -> SimpleNamespace:
         fstore(row, off + 2 * W, Zc)
 
     @jit
+    def add_into(row, other):
+        """row += other, both Jacobian rows."""
+        X, Y, Zc = load_jac(row, 0)
+        PX, PY, PZ = load_jac(other, 0)
+        X, Y, Zc = add(X, Y, Zc, PX, PY, PZ)
+        store_jac(row, 0, X, Y, Zc)
+
+    @jit
     def bucket_add(buckets, d, point):
         """buckets[|d| - 1] += the decoded (finite) point, negated when the digit d is negative."""
         b = abs(d) - 1
@@ -644,5 +652,5 @@ def _group(jit, F, below_p) -> SimpleNamespace:
 
     return SimpleNamespace(dbl=dbl, add=add, add_affine=add_affine, in_subgroup=in_subgroup, decode_one=decode_one,
                            bucket_add=bucket_add, bucket_sum=bucket_sum, window_sum=window_sum,
-                           combine=combine, chain=chain, times_abs_x=times_abs_x, identity=identity, load=fload,
+                           combine=combine, chain=chain, add_into=add_into, times_abs_x=times_abs_x, identity=identity, load=fload,
                            load_jac=load_jac, store_jac=store_jac, width=W, jacobian_words=JW)

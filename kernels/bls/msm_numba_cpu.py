@@ -89,8 +89,7 @@ def _chain_kernel(parallel: bool):
     """NAF chains of both groups in one parallel loop: each iteration is one bin of tasks (a task: one row's
     terms over a range of its points, `chain` of the core), run in turn; then each row's task sums are added on
     the calling thread. tasks: (k, 4) int64 rows (group 1 or 2, first term, end, row); bins: task offsets."""
-    chain1, chain2, add1, add2 = CORE.g1.chain, CORE.g2.chain, CORE.g1.add, CORE.g2.add
-    load1, load2, store1, store2 = CORE.g1.load_jac, CORE.g2.load_jac, CORE.g1.store_jac, CORE.g2.store_jac
+    chain1, chain2, into1, into2 = CORE.g1.chain, CORE.g2.chain, CORE.g1.add_into, CORE.g2.add_into
 
     def msm_chains(p1, e1, i1, n1, p2, e2, i2, n2, tasks, bins, part1, part2, out1, out2):
         for b in prange(bins.shape[0] - 1):
@@ -100,17 +99,10 @@ def _chain_kernel(parallel: bool):
                 else:
                     chain2(p2, e2, i2, n2, tasks[t, 1], tasks[t, 2], part2[t])
         for t in range(tasks.shape[0]):
-            row = tasks[t, 3]
             if tasks[t, 0] == 1:
-                X, Y, Zc = load1(out1[row], 0)
-                PX, PY, PZ = load1(part1[t], 0)
-                X, Y, Zc = add1(X, Y, Zc, PX, PY, PZ)
-                store1(out1[row], 0, X, Y, Zc)
+                into1(out1[tasks[t, 3]], part1[t])
             else:
-                X, Y, Zc = load2(out2[row], 0)
-                PX, PY, PZ = load2(part2[t], 0)
-                X, Y, Zc = add2(X, Y, Zc, PX, PY, PZ)
-                store2(out2[row], 0, X, Y, Zc)
+                into2(out2[tasks[t, 3]], part2[t])
 
     return njit(parallel=True)(msm_chains) if parallel else njit(nogil=True)(msm_chains)
 
@@ -190,9 +182,13 @@ def _chain_args(group: str, job, threads: int) -> tuple[list, list]:
             parts.append((exponent[take], point[take], negative[take]))
             tasks.append(((number, start, start + take.size, r), weight * chain_ops(exponent[take])))
             start += take.size
-    arrays = [np.concatenate([p[k] for p in parts]) if parts else np.zeros(0, t)
-              for k, t in enumerate((np.int32, np.int32, np.bool_))]
-    return [np.ascontiguousarray(decoded.payload)] + arrays, tasks
+    return [np.ascontiguousarray(decoded.payload)] + _term_arrays(parts), tasks
+
+
+def _term_arrays(parts: list) -> list[np.ndarray]:
+    """NAF terms (exponents, point indices, signs) of several parts, each concatenated in order."""
+    return [np.concatenate([p[k] for p in parts]) if parts else np.zeros(0, t)
+            for k, t in enumerate((np.int32, np.int32, np.bool_))]
 
 
 def _bins(tasks: list, threads: int) -> tuple[np.ndarray, np.ndarray]:
@@ -307,14 +303,11 @@ def _decode_sum_kernel(group: str):
 
 def _add_rows_kernel(group: str):
     """out[r] += other[r] for Jacobian rows."""
-    add, load, store = getattr(CORE, group).add, getattr(CORE, group).load_jac, getattr(CORE, group).store_jac
+    add_into = getattr(CORE, group).add_into
 
     def add_rows(out, other):
         for r in range(out.shape[0]):
-            X, Y, Zc = load(out[r], 0)
-            PX, PY, PZ = load(other[r], 0)
-            X, Y, Zc = add(X, Y, Zc, PX, PY, PZ)
-            store(out[r], 0, X, Y, Zc)
+            add_into(out[r], other[r])
 
     return njit(add_rows)
 
@@ -331,10 +324,8 @@ def _decode_sum_args(group: str, words: np.ndarray, payload: np.ndarray, valid: 
     for t in kept:
         t[1] = t[1] - first
     starts = np.cumsum([0] + [t[0].size for t in kept]).astype(np.int64)
-    arrays = [np.concatenate([t[k] for t in kept]) if kept else np.zeros(0, d)
-              for k, d in enumerate((np.int32, np.int32, np.bool_))]
     out = np.zeros((len(terms), getattr(CORE, group).jacobian_words), np.uint64)
-    return (words[first:end], payload[first:end], valid[first:end], *arrays, starts, out)
+    return (words[first:end], payload[first:end], valid[first:end], *_term_arrays(kept), starts, out)
 
 
 def start_decode_sum(group: str, points: list[bytes], rows: list[np.ndarray], caller_share: int = 0) -> Callable:
