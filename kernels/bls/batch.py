@@ -23,6 +23,8 @@ order. A failed batch is bisected; sub-batches smaller than SINGLES_BELOW are ve
 so every verdict equals single verification's (for a valid item always; for an invalid one except with
 probability 2^-64 per check). The `backend` decodes the signatures (and the keys of shared messages) and
 computes the MSMs (kernels.bls.msm); hash-to-curve and pairings stay in blst (pyblst), timed as their own steps.
+pyblst holds the GIL, so on a backend with a helper thread (numba_cpu) a batch whose messages are all shared or
+all distinct runs Batch.verdicts_pipelined: the backend decodes and sums on one core while blst works on the other.
 """
 from __future__ import annotations
 
