@@ -175,3 +175,32 @@ def test_bad_input_and_empty_batch():
     bad[0, 12] = 2
     with pytest.raises(ValueError):
         compress(bad)
+
+
+def test_numba_cuda_hash_matches_rfc9380_and_blst():
+    """hash_numba_cuda (the same core as device functions, one thread per message) on a GPU, or on the CUDA
+    simulator with fewer messages (two seconds each there): RFC 9380 J.9.1, blst on other messages, an empty
+    batch."""
+    from kernels import devices
+
+    reason = devices.unavailable_reason("numba_cuda")
+    if reason:
+        pytest.skip(reason)
+    from kernels.bls import hash_numba_cuda
+
+    vectors = RFC9380_G1_VECTORS[:1] if devices.cuda_simulated() else RFC9380_G1_VECTORS
+    rows = hash_numba_cuda.hash_to_g1([m for m, _, _ in vectors], RFC9380_G1_DST)
+    assert compress(rows) == [compress_xy(x, y) for _, x, y in vectors]
+    messages = [b"ic"] if devices.cuda_simulated() else [random.Random(5).randbytes(n) for n in range(100)]
+    assert compress(hash_numba_cuda.hash_to_g1(messages, IC_DST)) == _blst(messages)
+    assert hash_numba_cuda.hash_to_g1([], IC_DST).shape == (0, 13)
+
+
+def test_check_table_runs_the_hash_kernels_on_rfc9380():
+    """The hot path's check table gains a row per hash kernel that can run here (numba_cpu always; numba_cuda
+    only on a GPU, never the simulator)."""
+    from kernels.bls.hot_path import BlsHotPath
+
+    rows = BlsHotPath.hash_to_curve_rows(["numba_cpu", "numba_cuda"])
+    assert [r["backend"] for r in rows][:1] == ["numba_cpu"] and all(r["result"] == "agrees" for r in rows)
+    assert BlsHotPath.hash_to_curve_rows(["opencl"]) == []
