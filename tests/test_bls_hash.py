@@ -197,10 +197,38 @@ def test_numba_cuda_hash_matches_rfc9380_and_blst():
 
 
 def test_check_table_runs_the_hash_kernels_on_rfc9380():
-    """The hot path's check table gains a row per hash kernel that can run here (numba_cpu always; numba_cuda
-    only on a GPU, never the simulator)."""
-    from kernels.bls.hot_path import BlsHotPath
+    """The hot path's check table gains a row per hash kernel that can run here (numba_cpu always, opencl with
+    a device; numba_cuda and cupy only on a GPU, never the simulator)."""
+    from kernels import devices
+    from kernels.bls.hot_path import HASH_KERNELS, BlsHotPath
 
-    rows = BlsHotPath.hash_to_curve_rows(["numba_cpu", "numba_cuda"])
-    assert [r["backend"] for r in rows][:1] == ["numba_cpu"] and all(r["result"] == "agrees" for r in rows)
-    assert BlsHotPath.hash_to_curve_rows(["opencl"]) == []
+    rows = BlsHotPath.hash_to_curve_rows(list(HASH_KERNELS))
+    want = ["numba_cpu"] + (["opencl"] if devices.unavailable_reason("opencl") is None else [])
+    assert [r["backend"] for r in rows][:len(want)] == want and all(r["result"] == "agrees" for r in rows)
+    assert [r["backend"] for r in BlsHotPath.hash_to_curve_rows(["library"])] == ["library"]
+
+
+@pytest.mark.parametrize("backend", ["opencl", "cupy"])
+def test_c_core_hash_matches_rfc9380_and_blst(backend):
+    """g1_hash of kernels/common/bls12_381_hash.h through OpenCL (PoCL here) or CuPy (on a GPU): RFC 9380 J.9.1,
+    blst at block-boundary lengths and on random messages under two DSTs, the numba_cpu kernel row for row, and
+    an empty batch; without the device it says why."""
+    import importlib
+
+    from kernels import devices
+    from kernels.registry import BackendUnavailable
+
+    module = importlib.import_module(f"kernels.bls.msm_{backend}")
+    if devices.unavailable_reason(backend):
+        with pytest.raises(BackendUnavailable, match=backend):
+            module.hash_to_g1([b"abc"], IC_DST)
+        pytest.skip(devices.unavailable_reason(backend))
+    rows = module.hash_to_g1([m for m, _, _ in RFC9380_G1_VECTORS], RFC9380_G1_DST)
+    assert compress(rows) == [compress_xy(x, y) for _, x, y in RFC9380_G1_VECTORS]
+    rng = random.Random(13)
+    messages = [rng.randbytes(n) for n in BOUNDARY_LENGTHS] + [rng.randbytes(rng.randrange(300)) for _ in range(20)]
+    got = module.hash_to_g1(messages, IC_DST)
+    assert compress(got) == _blst(messages)
+    assert (got == hash_to_g1(messages, IC_DST)).all()
+    assert compress(module.hash_to_g1(messages[:3], b"another DST")) == _blst(messages[:3], b"another DST")
+    assert module.hash_to_g1([], IC_DST).shape == (0, 13)

@@ -1,7 +1,8 @@
 """Hash-to-curve for BLS12-381 G1 (RFC 9380, suite BLS12381G1_XMD:SHA-256_SSWU_RO_, section 8.8.1), written once
 over the field core of msm_numba_core.py and compiled per target: ``build_hash(njit, CORE)`` for the CPU
-(hash_numba_cpu.py), later ``build_hash(cuda.jit(device=True), CUDA_CORE)``. The kernels use only tuples,
-scalars and the arrays passed in: no allocation, no exceptions.
+(hash_numba_cpu.py), ``build_hash(cuda.jit(device=True), CORE)`` for the GPU (hash_numba_cuda.py); the same map
+in C for OpenCL and CuPy is kernels/common/bls12_381_hash.h. The kernels use only tuples, scalars and the arrays
+passed in: no allocation, no exceptions.
 
 - hash_to_field (host, here): expand_message_xmd with SHA-256 (RFC 9380 section 5.3.1), L = 64 bytes per
   element, count 2; each u = OS2IP(64 bytes) mod p, returned as raw 6-limb rows (section 5.2).

@@ -34,7 +34,8 @@ TARGETS = {  # name -> (items, goal): issue 14's two targets
     "bls12381_verify_shares_34": (23, 5.0),  # the 23 notarization shares of a 34-node subnet on one message
     "bls12381_verify_distinct": (1_000, 2.0),  # 1 000 distinct-message verifications
 }
-HASH_KERNELS = {"numba_cpu": "hash_numba_cpu", "numba_cuda": "hash_numba_cuda"}  # hash-to-curve kernels by backend
+HASH_KERNELS = {"numba_cpu": "hash_numba_cpu", "numba_cuda": "hash_numba_cuda",  # hash-to-curve kernels by backend
+                "opencl": "msm_opencl", "cupy": "msm_cupy"}
 TARGET_ITEMS = {"smoke": {"bls12381_verify_shares_34": 23, "bls12381_verify_distinct": 24}}
 TARGET_SECONDS = {"smoke": 0.0, "quick": 1.0, "full": 3.0}
 TARGET_ROUNDS = {"smoke": 2, "quick": 3, "full": 9}  # a quick round of 1 000 distinct messages takes ~10 s here
@@ -246,7 +247,7 @@ class BlsHotPath(HotPath):
     @staticmethod
     def hash_to_curve_rows(backends: Sequence[str] | None) -> list[dict]:
         """RFC 9380 appendix J.9.1 (BLS12381G1_XMD:SHA-256_SSWU_RO_) on py_ecc and blst, and on the hash kernels
-        (numba_cpu; numba_cuda on a GPU)."""
+        that can run here (numba_cpu, opencl; numba_cuda and cupy on a GPU)."""
         import importlib
 
         from pyblst import BlstP1Element

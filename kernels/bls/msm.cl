@@ -1,2 +1,3 @@
-/* BLS12-381 decompression and msm kernels for OpenCL: the shared core in kernels/common/bls12_381.h. */
-#include "bls12_381.h"
+/* BLS12-381 decompression, msm and hash-to-curve kernels for OpenCL: the shared core in
+ * kernels/common/bls12_381.h and bls12_381_hash.h. */
+#include "bls12_381_hash.h"

@@ -1,5 +1,5 @@
 """The BLS12-381 group kernels in CUDA through CuPy's RawModule: the C core shared with OpenCL
-(kernels/common/bls12_381.h), the same launches as msm_opencl.py. Without CuPy or a GPU it raises
+(kernels/common/bls12_381.h, and bls12_381_hash.h for hash-to-curve), the same launches as msm_opencl.py. Without CuPy or a GPU it raises
 BackendUnavailable with the reason."""
 from __future__ import annotations
 
@@ -10,12 +10,14 @@ import numpy as np
 from .. import devices
 from ..measure.staged import CupyStaged
 from ..registry import BackendUnavailable
+from .hash_numba_core import hash_to_field
 from .msm import input_words, jacobian_words, pippenger, point_words
 
 SOURCE = str(Path(__file__).with_name("msm.cu"))
 THREADS = 64
 KERNELS = {"g1": ("g1_decode", "g1_buckets", "g1_windows", "g1_combine"),  # decode, then the msm's three
            "g2": ("g2_decode", "g2_buckets", "g2_windows", "g2_combine")}
+HASH_KERNEL = "g1_hash"  # hash-to-curve (kernels/common/bls12_381_hash.h)
 
 
 def _check() -> None:
@@ -63,6 +65,28 @@ class MsmStaged(CupyStaged):
         combine((1,), (1,), (d["windows"], c, nwin, d["out"]))
 
 
+class HashStaged(CupyStaged):
+    """g1_hash (kernels/common/bls12_381_hash.h): one thread per message's two field elements."""
+
+    def __init__(self, u: np.ndarray):
+        super().__init__(inputs={"u": u}, outputs={"out": np.zeros((u.shape[0], point_words("g1")), np.uint64)})
+        self.n, self.fn = u.shape[0], devices.cupy_module(SOURCE).get_function(HASH_KERNEL)
+
+    def launch(self) -> None:
+        if self.n:
+            self.fn(_blocks(self.n), (THREADS,), (self.dev["u"], self.dev["out"], np.uint64(self.n)))
+
+    def result(self):
+        return self.outputs["out"]
+
+
+def hash_to_g1(messages, dst: bytes) -> np.ndarray:
+    """(n, 13) uint64 decoded-G1 rows of RFC 9380 hash_to_curve(message, dst): the field hash on the host
+    (hash_numba_core.hash_to_field), the map on the device."""
+    _check()
+    return HashStaged(hash_to_field(messages, dst)).run()
+
+
 def decode(group: str, points: list[bytes]):
     _check()
     return DecodeStaged(group, points).run()
@@ -76,6 +100,6 @@ def msm(decoded, limbs: np.ndarray) -> bytes:
 def compile() -> None:
     _check()
     module = devices.cupy_module(SOURCE)
-    for names in KERNELS.values():
+    for names in [*KERNELS.values(), (HASH_KERNEL,)]:
         for name in names:
             module.get_function(name)

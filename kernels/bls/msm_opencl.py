@@ -1,4 +1,5 @@
-"""The BLS12-381 group kernels in OpenCL (PyOpenCL): the C core shared with CUDA (kernels/common/bls12_381.h).
+"""The BLS12-381 group kernels in OpenCL (PyOpenCL): the C core shared with CUDA (kernels/common/bls12_381.h,
+and bls12_381_hash.h for hash-to-curve: one work-item per message, hash_to_g1).
 
 Decoding runs one work-item per point. The msm runs three kernels on the device: one work-item per (window,
 bucket) fills that bucket, one per window sums its buckets, one combines the windows; the host turns the
@@ -13,6 +14,7 @@ import numpy as np
 from .. import devices
 from ..measure.staged import OpenCLStaged
 from ..registry import BackendUnavailable
+from .hash_numba_core import hash_to_field
 from .msm import input_words, jacobian_words, pippenger, point_words
 
 SOURCE = str(Path(__file__).with_name("msm.cl"))
@@ -66,6 +68,29 @@ class MsmStaged(OpenCLStaged):
         buckets(q, (self.nwin * self.nb,), local, d["points"], d["digits"], np.uint64(self.n), c, nwin, d["buckets"])
         windows(q, (self.nwin,), local, d["buckets"], c, nwin, d["windows"])
         combine(q, (1,), None, d["windows"], c, nwin, d["out"])
+
+
+class HashStaged(OpenCLStaged):
+    """g1_hash (kernels/common/bls12_381_hash.h): one work-item per message's two field elements."""
+
+    def __init__(self, u: np.ndarray):
+        super().__init__(inputs={"u": u}, outputs={"out": np.zeros((u.shape[0], point_words("g1")), np.uint64)})
+        self.n, self.kernel_fn = u.shape[0], devices.opencl_kernel(SOURCE, "g1_hash")
+
+    def launch(self) -> None:
+        if self.n:
+            self.kernel_fn(self.queue, (self.n,), _local(self.queue.device), self.dev["u"], self.dev["out"],
+                           np.uint64(self.n))
+
+    def result(self):
+        return self.outputs["out"]
+
+
+def hash_to_g1(messages, dst: bytes) -> np.ndarray:
+    """(n, 13) uint64 decoded-G1 rows of RFC 9380 hash_to_curve(message, dst): the field hash on the host
+    (hash_numba_core.hash_to_field), the map on the device."""
+    _check()
+    return HashStaged(hash_to_field(messages, dst)).run()
 
 
 def decode(group: str, points: list[bytes]):
