@@ -186,23 +186,24 @@ def test_numba_cuda_hash_matches_rfc9380_and_blst():
     reason = devices.unavailable_reason("numba_cuda")
     if reason:
         pytest.skip(reason)
-    from kernels.bls import hash_numba_cuda
+    from kernels.bls.msm import hash_to_g1 as on
 
     vectors = RFC9380_G1_VECTORS[:1] if devices.cuda_simulated() else RFC9380_G1_VECTORS
-    rows = hash_numba_cuda.hash_to_g1([m for m, _, _ in vectors], RFC9380_G1_DST)
+    rows = on([m for m, _, _ in vectors], RFC9380_G1_DST, backend="numba_cuda")
     assert compress(rows) == [compress_xy(x, y) for _, x, y in vectors]
     messages = [b"ic"] if devices.cuda_simulated() else [random.Random(5).randbytes(n) for n in range(100)]
-    assert compress(hash_numba_cuda.hash_to_g1(messages, IC_DST)) == _blst(messages)
-    assert hash_numba_cuda.hash_to_g1([], IC_DST).shape == (0, 13)
+    assert compress(on(messages, IC_DST, backend="numba_cuda")) == _blst(messages)
+    assert on([], IC_DST, backend="numba_cuda").shape == (0, 13)
 
 
 def test_check_table_runs_the_hash_kernels_on_rfc9380():
     """The hot path's check table gains a row per hash kernel that can run here (numba_cpu always, opencl with
     a device; numba_cuda and cupy only on a GPU, never the simulator)."""
     from kernels import devices
-    from kernels.bls.hot_path import HASH_KERNELS, BlsHotPath
+    from kernels.bls.hot_path import BlsHotPath
+    from kernels.bls.msm import HASH_MODULES
 
-    rows = BlsHotPath.hash_to_curve_rows(list(HASH_KERNELS))
+    rows = BlsHotPath.hash_to_curve_rows(list(HASH_MODULES))
     want = ["numba_cpu"] + (["opencl"] if devices.unavailable_reason("opencl") is None else [])
     assert [r["backend"] for r in rows][:len(want)] == want and all(r["result"] == "agrees" for r in rows)
     assert [r["backend"] for r in BlsHotPath.hash_to_curve_rows(["library"])] == ["library"]
@@ -213,22 +214,22 @@ def test_c_core_hash_matches_rfc9380_and_blst(backend):
     """g1_hash of kernels/common/bls12_381_hash.h through OpenCL (PoCL here) or CuPy (on a GPU): RFC 9380 J.9.1,
     blst at block-boundary lengths and on random messages under two DSTs, the numba_cpu kernel row for row, and
     an empty batch; without the device it says why."""
-    import importlib
-
     from kernels import devices
+    from kernels.bls.msm import hash_to_g1 as on
     from kernels.registry import BackendUnavailable
 
-    module = importlib.import_module(f"kernels.bls.msm_{backend}")
     if devices.unavailable_reason(backend):
         with pytest.raises(BackendUnavailable, match=backend):
-            module.hash_to_g1([b"abc"], IC_DST)
+            on([b"abc"], IC_DST, backend=backend)
         pytest.skip(devices.unavailable_reason(backend))
-    rows = module.hash_to_g1([m for m, _, _ in RFC9380_G1_VECTORS], RFC9380_G1_DST)
+    rows = on([m for m, _, _ in RFC9380_G1_VECTORS], RFC9380_G1_DST, backend=backend)
     assert compress(rows) == [compress_xy(x, y) for _, x, y in RFC9380_G1_VECTORS]
     rng = random.Random(13)
     messages = [rng.randbytes(n) for n in BOUNDARY_LENGTHS] + [rng.randbytes(rng.randrange(300)) for _ in range(20)]
-    got = module.hash_to_g1(messages, IC_DST)
+    got = on(messages, IC_DST, backend=backend)
     assert compress(got) == _blst(messages)
-    assert (got == hash_to_g1(messages, IC_DST)).all()
-    assert compress(module.hash_to_g1(messages[:3], b"another DST")) == _blst(messages[:3], b"another DST")
-    assert module.hash_to_g1([], IC_DST).shape == (0, 13)
+    assert (got == on(messages, IC_DST, backend="numba_cpu")).all() and (got == hash_to_g1(messages, IC_DST)).all()
+    assert compress(on(messages[:3], b"another DST", backend=backend)) == _blst(messages[:3], b"another DST")
+    assert on([], IC_DST, backend=backend).shape == (0, 13)
+    with pytest.raises(ValueError, match="no hash-to-curve kernel"):
+        on([b"abc"], IC_DST, backend="library")

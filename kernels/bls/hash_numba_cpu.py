@@ -33,13 +33,17 @@ def hash_rows(u, out, start, end):
         _ROW(u[i], out[i])
 
 
-def hash_to_g1(messages: Iterable[bytes], dst: bytes) -> np.ndarray:
-    """(n, 13) uint64 decoded-G1 rows of hash_to_curve(message, dst) for each message."""
-    u = hash_to_field(messages, dst)
+def map_to_g1(u: np.ndarray) -> np.ndarray:
+    """msm.hash_to_g1 on this backend: the field elements u (n, 2, 6) to decoded G1 rows."""
     out = np.zeros((u.shape[0], WIDTH), np.uint64)
     if u.shape[0]:
         hash_rows(u, out, 0, u.shape[0])
     return out
+
+
+def hash_to_g1(messages: Iterable[bytes], dst: bytes) -> np.ndarray:
+    """(n, 13) uint64 decoded-G1 rows of hash_to_curve(message, dst) for each message."""
+    return map_to_g1(hash_to_field(messages, dst))
 
 
 def compress(rows: np.ndarray) -> list[bytes]:

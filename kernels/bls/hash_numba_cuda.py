@@ -1,7 +1,7 @@
 """Hash-to-curve for BLS12-381 G1 as a numba.cuda kernel: hash_numba_core.py compiled as device functions over
 the field core of msm_numba_cuda.py (RFC 9380's BLS12381G1_XMD:SHA-256_SSWU_RO_), one thread per message.
 
-    hash_to_g1(messages, dst) -> (n, 13) uint64 rows   # decoded-G1 rows, as hash_numba_cpu.hash_to_g1
+    map_to_g1(u) -> (n, 13) uint64 rows   # msm.hash_to_g1(messages, dst, backend="numba_cuda")
 
 The field hash (SHA-256, expand_message_xmd) runs on the host (hash_numba_core.hash_to_field); the map, the
 cofactor clearing and the inversion on the device. Runs on a GPU, or on the CUDA simulator
@@ -9,13 +9,11 @@ cofactor clearing and the inversion on the device. Runs on a GPU, or on the CUDA
 """
 from __future__ import annotations
 
-from typing import Iterable
-
 import numpy as np
 from numba import cuda
 
 from ..measure.staged import NumbaCudaStaged
-from .hash_numba_core import build_hash, hash_to_field
+from .hash_numba_core import build_hash
 from .msm_numba_cuda import CORE, THREADS, _blocks, _check
 
 HASH = build_hash(cuda.jit(device=True), CORE)
@@ -43,7 +41,7 @@ class HashStaged(NumbaCudaStaged):
         return self.outputs["out"]
 
 
-def hash_to_g1(messages: Iterable[bytes], dst: bytes) -> np.ndarray:
-    """(n, 13) uint64 decoded-G1 rows of hash_to_curve(message, dst) for each message."""
+def map_to_g1(u: np.ndarray) -> np.ndarray:
+    """msm.hash_to_g1 on this backend: the field elements u (n, 2, 6) to decoded G1 rows on the device."""
     _check()
-    return HashStaged(hash_to_field(messages, dst)).run()
+    return HashStaged(u).run()

@@ -34,8 +34,6 @@ TARGETS = {  # name -> (items, goal): issue 14's two targets
     "bls12381_verify_shares_34": (23, 5.0),  # the 23 notarization shares of a 34-node subnet on one message
     "bls12381_verify_distinct": (1_000, 2.0),  # 1 000 distinct-message verifications
 }
-HASH_KERNELS = {"numba_cpu": "hash_numba_cpu", "numba_cuda": "hash_numba_cuda",  # hash-to-curve kernels by backend
-                "opencl": "msm_opencl", "cupy": "msm_cupy"}
 TARGET_ITEMS = {"smoke": {"bls12381_verify_shares_34": 23, "bls12381_verify_distinct": 24}}
 TARGET_SECONDS = {"smoke": 0.0, "quick": 1.0, "full": 3.0}
 TARGET_ROUNDS = {"smoke": 2, "quick": 3, "full": 9}  # a quick round of 1 000 distinct messages takes ~10 s here
@@ -248,8 +246,6 @@ class BlsHotPath(HotPath):
     def hash_to_curve_rows(backends: Sequence[str] | None) -> list[dict]:
         """RFC 9380 appendix J.9.1 (BLS12381G1_XMD:SHA-256_SSWU_RO_) on py_ecc and blst, and on the hash kernels
         that can run here (numba_cpu, opencl; numba_cuda and cupy on a GPU)."""
-        import importlib
-
         from pyblst import BlstP1Element
 
         from . import reference
@@ -267,11 +263,10 @@ class BlsHotPath(HotPath):
                     assert got == compress_xy(x, y), f"library: hash_to_curve({message!r}) differs from RFC 9380"
             rows.append({"backend": backend, "check": "RFC 9380 J.9.1 hash_to_curve vectors",
                          "items": len(RFC9380_G1_VECTORS), "result": "agrees"})
-        for backend in [b for b in HASH_KERNELS if backends is None or b in backends]:
+        for backend in [b for b in msm.HASH_MODULES if backends is None or b in backends]:
             if timing_unavailable_reason(backend):
                 continue
-            module = importlib.import_module(f".{HASH_KERNELS[backend]}", __package__)
-            got = compress(module.hash_to_g1([m for m, _, _ in RFC9380_G1_VECTORS], RFC9380_G1_DST))
+            got = compress(msm.hash_to_g1([m for m, _, _ in RFC9380_G1_VECTORS], RFC9380_G1_DST, backend=backend))
             assert got == [compress_xy(x, y) for _, x, y in RFC9380_G1_VECTORS], \
                 f"{backend}: hash_to_curve differs from RFC 9380"
             rows.append({"backend": backend, "check": "RFC 9380 J.9.1 hash_to_curve vectors (kernel)",

@@ -6,6 +6,7 @@ batch re-uses the decoded points.
     decode_g2(points, *, backend="library") -> Decoded   # 96-byte compressed G2 points
     msm(decoded, scalars, *, backend="library") -> bytes # compressed sum of scalars[i] * point[i]
     msm_many(decoded, scalar_rows, *, backend=...)        # one msm per row of scalars, over the same points
+    hash_to_g1(messages, dst, *, backend)                 # RFC 9380 hash_to_curve on a kernel backend: G1 rows
 
 - Encodings: the ZCash serialization (zkcrypto/pairing, "BLS12-381 serialization"; the IETF pairing-friendly
   curves draft, appendix C): the top three bits of the first byte are (compressed, infinity, sign); the
@@ -75,6 +76,22 @@ def _padded(group: str, points: Sequence[bytes]) -> tuple[list[bytes], np.ndarra
     points = [bytes(p) for p in points]
     well_sized = np.array([len(p) == size for p in points], dtype=bool)
     return [p if ok else bytes(size) for p, ok in zip(points, well_sized)], well_sized
+
+
+HASH_MODULES = {"numba_cpu": "hash_numba_cpu", "numba_cuda": "hash_numba_cuda", "opencl": "msm_opencl",
+                "cupy": "msm_cupy"}  # the kernel backends' hash-to-curve (map_to_g1)
+
+
+def hash_to_g1(messages: Sequence[bytes], dst: bytes, *, backend: str) -> np.ndarray:
+    """(n, 13) uint64 decoded-G1 rows (Montgomery x, y, flag 0 finite / 1 the identity) of RFC 9380 hash_to_curve
+    (BLS12381G1_XMD:SHA-256_SSWU_RO_) on a kernel backend: the field hash (SHA-256) on the host
+    (hash_numba_core.hash_to_field), the map, cofactor clearing and inversion on the backend (map_to_g1)."""
+    from .hash_numba_core import hash_to_field  # here: hash_numba_core imports this module
+
+    if backend not in HASH_MODULES:
+        raise ValueError(f"no hash-to-curve kernel on {backend!r}; one of {tuple(HASH_MODULES)}")
+    module = importlib.import_module(f".{HASH_MODULES[backend]}", __package__)
+    return module.map_to_g1(hash_to_field(messages, dst))
 
 
 def naf_chains(backend: str) -> bool:
@@ -383,8 +400,8 @@ def start_groups(jobs: Sequence[tuple[Decoded, Sequence]], *, backend: str = "li
     return lambda: sums
 
 
-__all__ = ["Decoded", "decode_g1", "decode_g2", "decode_groups", "msm", "msm_many", "msm_groups", "scalar_limbs", "BackendUnavailable", "P", "R",
-           "X", "BACKENDS"]
+__all__ = ["Decoded", "decode_g1", "decode_g2", "decode_groups", "msm", "msm_many", "msm_groups", "hash_to_g1",
+           "scalar_limbs", "BackendUnavailable", "P", "R", "X", "BACKENDS"]
 
 
 def bench(groups=("g1", "g2"), sizes=(23, 1000), backends=("library", "numba_cpu", "opencl"), bits: int = 128,

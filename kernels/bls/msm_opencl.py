@@ -1,5 +1,5 @@
 """The BLS12-381 group kernels in OpenCL (PyOpenCL): the C core shared with CUDA (kernels/common/bls12_381.h,
-and bls12_381_hash.h for hash-to-curve: one work-item per message, hash_to_g1).
+and bls12_381_hash.h for hash-to-curve: one work-item per message, map_to_g1).
 
 Decoding runs one work-item per point. The msm runs three kernels on the device: one work-item per (window,
 bucket) fills that bucket, one per window sums its buckets, one combines the windows; the host turns the
@@ -14,7 +14,6 @@ import numpy as np
 from .. import devices
 from ..measure.staged import OpenCLStaged
 from ..registry import BackendUnavailable
-from .hash_numba_core import hash_to_field
 from .msm import input_words, jacobian_words, pippenger, point_words
 
 SOURCE = str(Path(__file__).with_name("msm.cl"))
@@ -86,11 +85,10 @@ class HashStaged(OpenCLStaged):
         return self.outputs["out"]
 
 
-def hash_to_g1(messages, dst: bytes) -> np.ndarray:
-    """(n, 13) uint64 decoded-G1 rows of RFC 9380 hash_to_curve(message, dst): the field hash on the host
-    (hash_numba_core.hash_to_field), the map on the device."""
+def map_to_g1(u: np.ndarray) -> np.ndarray:
+    """msm.hash_to_g1 on this backend: the field elements u (n, 2, 6) to decoded G1 rows on the device."""
     _check()
-    return HashStaged(hash_to_field(messages, dst)).run()
+    return HashStaged(u).run()
 
 
 def decode(group: str, points: list[bytes]):
