@@ -129,9 +129,7 @@ class Batch:
         """Which items share a message (self.shared) and the scalars (sparse for shared items where the backend
         sums by NAF chains); returns each message's count."""
         n = len(self.keys)
-        count: dict = defaultdict(int)
-        for m in self.msgs:
-            count[m] += 1
+        count = Counter(self.msgs)
         self.shared = np.array([i for i in range(n) if count[self.msgs[i]] > 1], dtype=np.int64)
         self.scalars = random_scalars(n, self.scalar_bits)
         if self.scalar_bits == SCALAR_BITS and msm.naf_chains(self.backend):
@@ -214,9 +212,6 @@ class Batch:
                        for m in dict.fromkeys(self.msgs[i] for i in np.nonzero(self.ok)[0])}
         return self
 
-    def _scalar(self, i: int) -> int:
-        return sum(int(w) << (64 * k) for k, w in enumerate(self.scalars[i]))
-
     def _key_rows(self, subset: np.ndarray) -> tuple[list, list]:
         """One scalar row over the shared keys per shared message with items in `subset` (zero elsewhere), and
         those messages."""
@@ -244,14 +239,17 @@ class Batch:
 
     def combine(self, subset: np.ndarray) -> tuple[bytes, dict]:
         """The MSMs of one check: sum r_i sig_i over `subset`, and sum r_i pk_i per shared message in it."""
-        sig_job, key_job, messages = self._jobs(subset)
+        return self._sums(*self._jobs(subset))
+
+    def _sums(self, sig_job: tuple, key_job: tuple | None, messages: list) -> tuple[bytes, dict]:
         sums = msm.msm_groups([sig_job] + ([key_job] if key_job else []), backend=self.backend)
         return sums[0][0], dict(zip(messages, sums[1] if key_job else []))
 
     def singles(self, every_key: bool = False) -> "Batch":
         """ML(r_i H(m_i), pk_i) for every candidate whose message appears once (reused by every check); with
         every_key, for every such item whose key decoded, before its signature's validity is known."""
-        self.single_loops = {i: miller_loop(self.hashes[self.msgs[i]].scalar_mul(self._scalar(i)), pk)
+        r = msm.scalar_ints(self.scalars)
+        self.single_loops = {i: miller_loop(self.hashes[self.msgs[i]].scalar_mul(r[i]), pk)
                              for i, pk in self.key_elements.items() if every_key or self.ok[i]}
         return self
 
@@ -286,7 +284,7 @@ class Batch:
         loop: the two cores stay busy through the pairing step."""
         sig_job, key_job, messages = self._jobs(subset)
         if key_job is None or not msm.starts_groups(self.backend):
-            return self.pair(subset, self.combine(subset))
+            return self.pair(subset, self._sums(sig_job, key_job, messages))
         wait = msm.start_groups([key_job], backend=self.backend)
         left = self._left(msm.msm_groups([sig_job], backend=self.backend, threads=1)[0][0])
         return self._holds(subset, left, dict(zip(messages, wait()[0])))

@@ -393,9 +393,8 @@ def start_groups(jobs: Sequence[tuple[Decoded, Sequence]], *, backend: str = "li
     so the caller can work meanwhile; the function returned gives msm_groups' result (computed here, at once,
     on other backends)."""
     module = _module(backend)
-    checked = _checked_jobs(jobs, backend)
     if _has_helper(module):
-        return module.start_groups(checked)
+        return module.start_groups(_checked_jobs(jobs, backend))
     sums = msm_groups(jobs, backend=backend)
     return lambda: sums
 
