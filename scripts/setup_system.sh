@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Debian packages the suite needs: OpenCL on the CPU (PoCL), the PDF toolchain (XeLaTeX, pandoc), Chromium for the
+# Debian packages the suite needs: OpenCL on the CPU (PoCL), clang and lld (the Wasm canisters of kernels/requests), the PDF toolchain (XeLaTeX, pandoc), Chromium for the
 # JupyterLab browser test (Playwright drives it; its own browser download cannot work here), plus
 # python3-venv where the system Python lacks it. Idempotent and quiet when everything is there. As root it
 # installs what is missing; otherwise it prints the command to run and carries on (those parts of the suite
 # then report themselves unavailable).
 set -euo pipefail
-packages=(pocl-opencl-icd ocl-icd-libopencl1 texlive-xetex texlive-fonts-recommended texlive-plain-generic pandoc chromium)
+packages=(pocl-opencl-icd ocl-icd-libopencl1 clang lld texlive-xetex texlive-fonts-recommended texlive-plain-generic pandoc chromium)
 python3 -c 'import venv, ensurepip' 2>/dev/null || packages+=(python3-venv)
 missing=()
 for p in "${packages[@]}"; do
