@@ -97,17 +97,17 @@ class Parsed:
         return STATE_ROOT_DOMAIN + self.root
 
 
-def parse(data: bytes, *, allow_delegation: bool = True) -> Parsed:
-    """Parse a certificate and rebuild its root; ValueError when it is malformed (a delegation inside a
-    delegation's certificate included)."""
-    cert = cbor.untagged(cbor.decode(data))
+def parse(data: bytes, *, allow_delegation: bool = True, root_of=hashtree.digest, decode=cbor.decode) -> Parsed:
+    """Parse a certificate with `decode` and rebuild its root with `root_of`; ValueError when it is malformed
+    (a delegation inside a delegation's certificate included)."""
+    cert = cbor.untagged(decode(data))
     if not isinstance(cert, dict) or not {"tree", "signature"} <= set(cert) or set(cert) - {"tree", "signature",
                                                                                         "delegation"}:
         raise ValueError("a certificate is a map with tree, signature and optionally delegation")
     if not isinstance(cert["signature"], bytes):
         raise ValueError("signature must be a byte string")
     tree = tree_from_cbor(cert["tree"])
-    root = hashtree.digest(tree)
+    root = root_of(tree)
     delegation = cert.get("delegation")
     if delegation is None:
         return Parsed(tree, root, cert["signature"])
@@ -116,7 +116,7 @@ def parse(data: bytes, *, allow_delegation: bool = True) -> Parsed:
     if not isinstance(delegation, dict) or set(delegation) != {"subnet_id", "certificate"} or \
             not all(isinstance(v, bytes) for v in delegation.values()):
         raise ValueError("a delegation is a map with subnet_id and certificate (byte strings)")
-    inner = parse(delegation["certificate"], allow_delegation=False)
+    inner = parse(delegation["certificate"], allow_delegation=False, root_of=root_of, decode=decode)
     return Parsed(tree, root, cert["signature"], delegation["subnet_id"], inner)
 
 

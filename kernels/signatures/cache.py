@@ -61,6 +61,17 @@ class VerificationCache:
         looked = self.hits + self.misses
         return self.hits / looked if looked else float("nan")
 
+    def lookup(self, public_key: bytes, message: bytes, signature: bytes) -> bool:
+        """True when this verification succeeded before (and is still held); counts a hit or a miss."""
+        found = self._lookup(cache_key(public_key, message, signature))
+        self.hits += found
+        self.misses += not found
+        return found
+
+    def insert(self, public_key: bytes, message: bytes, signature: bytes) -> None:
+        """Remember a successful verification (the least recently used entry goes when full)."""
+        self._insert(cache_key(public_key, message, signature))
+
     def _lookup(self, key: bytes) -> bool:
         if key in self._entries:
             self._entries.move_to_end(key)
