@@ -8,9 +8,11 @@ STAMP := $(VENV)/.installed
 PROFILE ?= quick
 export PYTHONUNBUFFERED := 1
 
+# set-up also builds the Wasm canisters of kernels/requests (clang, wasm-ld; quiet when up to date)
 .PHONY: setup system run test report lab bench target clean-results
 
 setup: system $(STAMP)
+	@$(PY) -m kernels.requests.canisters.build
 
 system:
 	@bash scripts/setup_system.sh
