@@ -152,6 +152,17 @@ def report(args) -> int:
     return 0
 
 
+def requests(args) -> int:
+    """Every stage of an update and a query of one workload, library and best, as a table (--out keeps it)."""
+    from .requests import table
+
+    found = table.measure(args.workload, args.profile, progress=lambda s: print(f"timing {s}", file=sys.stderr))
+    print(table.printable(found))
+    if args.out:
+        print(f"wrote {table.write(found, args.out)}")
+    return 0
+
+
 def lab(_args) -> int:
     from .lab import main as lab_main
 
@@ -196,6 +207,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default=None, help="results folder holding executed notebooks")
     p.add_argument("--pdf", default="results/findings.pdf", help="where the findings PDF goes")
     p.set_defaults(fn=report)
+    p = sub.add_parser("requests", help="what an update and a query cost a node, stage by stage, for one workload")
+    p.add_argument("--workload", default="counter", choices=("counter", "ledger", "kv"))
+    p.add_argument("--profile", default="quick", choices=("smoke", "quick", "full"))
+    p.add_argument("--out", default=None, help="add the rows to OUT/requests.csv (default: print only)")
+    p.set_defaults(fn=requests)
     sub.add_parser("lab", help="JupyterLab on notebooks/ (as root too), printing the address to open").set_defaults(fn=lab)
     args = parser.parse_args(argv)
     return args.fn(args)
