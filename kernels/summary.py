@@ -17,7 +17,7 @@ from .analysis import BASELINE, crossover, fmt_number, fmt_time, fmt_unit
 from .registry import BACKEND_TABLE
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
-SIDE_TABLES = ("targets.csv", "emulation_validation.csv", "energy_sensitivity.csv")
+SIDE_TABLES = ("targets.csv", "emulation_validation.csv", "energy_sensitivity.csv", "requests.csv")
 CLASSES = ("SIMD CPU kernels", "GPU", "OpenCL device", "crypto hardware", "Smart NIC", "NVM", "near-memory",
            "caching")
 # hot path -> (its main operation, the sweep workload that varies the batch, unit of an item)
@@ -324,75 +324,6 @@ def methods_table(records: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-# --- node-level estimate ---------------------------------------------------------------------------------------
-
-# Assumptions of the estimate that no measurement here gives, each with its range for the sensitivity rows.
-DIRTY_PAGES_PER_UPDATE = (16, 1, 256)  # assumed: a typical update writes 16 pages (64 KiB); range 1..256
-STATE_BYTES_PER_NODE = (100 * 2**30, 10 * 2**30, 1 * 2**40)  # assumed: 100 GiB of replicated state; 10 GiB..1 TiB
-CHECKPOINT_ROUNDS = 500  # rounds between checkpoints (dfinity/ic state_manager, REFERENCES.md section 1)
-NODE_LOAD = (1.0, 0.1, 1.0)  # assumed: share of the node's cores busy when blocks are full (1: all 32 cores)
-
-
-def _library_seconds(rows: pd.DataFrame, operation: str, workload: str | None = None) -> float:
-    """Seconds per item of the library backend end to end (the largest batch of the workload)."""
-    sel = rows[(rows.operation == operation) & (rows.backend == BASELINE) & (rows.phase == "end_to_end")]
-    if workload is not None:
-        sel = sel[sel.workload == workload]
-    if sel.empty:
-        return float("nan")
-    sel = sel[sel.batch_size == sel.batch_size.max()]
-    return float(1.0 / sel.items_per_s.median())
-
-
-def _per_core_ratio(rows: pd.DataFrame, operation: str, workload: str | None) -> float:
-    """The best CPU kernel's end-to-end speedup over the library per core used (a node's cores are all busy
-    under load, so only work per core raises requests per second)."""
-    sel = _sweep_rows(rows, operation, workload)
-    base = sel[(sel.backend == BASELINE) & (sel.phase == "end_to_end")]
-    mine = sel[(sel.backend == "numba_cpu") & (sel.phase == "end_to_end")]
-    if base.empty or mine.empty:
-        return 1.0
-    biggest = base.batch_size.max()
-    mine = mine[mine.batch_size == biggest]
-    if mine.empty:
-        return 1.0
-    cores = float(mine.device.astype(str).str.extract(r"(\d+) core")[0].astype(float).median())
-    ratio = float(mine.items_per_s.median() / base[base.batch_size == biggest].items_per_s.median())
-    return max(ratio / max(cores, 1.0), 1e-9)
-
-
-def update_request_costs(rows: pd.DataFrame, dirty_pages: int = DIRTY_PAGES_PER_UPDATE[0],
-                         state_bytes: float = STATE_BYTES_PER_NODE[0]) -> pd.DataFrame:
-    """One update request's core-seconds per hot path on today's node (the library backend, measured here),
-    with what each figure is built from."""
-    sig_rows = rows[(rows.operation == "ed25519_verify") & (rows.workload == "ic-trace")]
-    checks = float((sig_rows.batch_size / sig_rows.trace_messages).median()) if "trace_messages" in sig_rows \
-        and not sig_rows.empty else 2.0
-    tree = rows[(rows.operation == "hashtree") & (rows.backend == BASELINE) & (rows.phase == "end_to_end")]
-    nodes_per_request = float((tree.batch_size / tree.subtrees).median()) if "subtrees" in tree and not tree.empty \
-        else float("nan")
-    fault = rows[(rows.backend == "mprotect") & (rows.workload == "write-protect-fault")]
-    fault_s = float((fault.time_s_median / fault.batch_size).median()) if not fault.empty else float("nan")
-    copy_s = _library_seconds(rows, "copy_pages")
-    requests_per_round = 1_000  # full blocks (REFERENCES.md section 1)
-    records = [
-        ("signatures", checks * _library_seconds(rows, "ed25519_verify", "random-100B"),
-         f"{checks:.1f} Ed25519 checks per request (sender and delegations, pool entry and block validation; "
-         "the IC-shaped trace) x libsodium's time per check"),
-        ("request ids", _library_seconds(rows, "request_id"), "one request id (hashlib), per request of the block"),
-        ("certification", nodes_per_request * _library_seconds(rows, "hashtree"),
-         f"{nodes_per_request:.1f} hash-tree nodes per request_status subtree x hashlib's time per node"),
-        ("state hashing", state_bytes * _library_seconds(rows, "manifest_chunks") / (1 << 20)
-         / (CHECKPOINT_ROUNDS * requests_per_round),
-         f"{state_bytes / 2**30:.0f} GiB of state (assumed) in 1 MiB chunks every {CHECKPOINT_ROUNDS} rounds, "
-         f"shared by {requests_per_round:,.0f} requests per round"),
-        ("persistence", dirty_pages * (fault_s + copy_s),
-         f"{dirty_pages} dirty pages per update (assumed) x (a write-protect fault + a page copy, measured)"),
-        ("checksums", _library_seconds(rows, "crc32", "principals-29B"), "one principal's CRC-32 (textual form)"),
-    ]
-    return pd.DataFrame(records, columns=["hot path", "core-seconds per update", "built from"])
-
-
 # --- signature checks by scheme (issue 14's split of the node estimate) ---------------------------------------
 
 CHECKS_PER_SENDER = 2  # each node validates a message at least twice: ingress pool entry and block validation
@@ -504,61 +435,6 @@ def signature_markdown(table: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def accelerator_factors(rows: pd.DataFrame, verdicts: dict[tuple[str, str], Verdict] | None = None) -> dict:
-    """{accelerator: {hot path of the estimate: speedup factor}} from this run's measurements; the GPU from
-    the hot paths' models (it is not measured without a GPU), the Smart NIC removing the checksums."""
-    from .registry import hot_path as get
-
-    simd = {"signatures": _per_core_ratio(rows, "ed25519_verify", "random-100B"),
-            "request ids": _per_core_ratio(rows, "request_id", None),
-            "certification": _per_core_ratio(rows, "hashtree", None),
-            "state hashing": _per_core_ratio(rows, "manifest_chunks", None),
-            "persistence": _per_core_ratio(rows, "copy_pages", None),
-            "checksums": _per_core_ratio(rows, "crc32", "principals-29B")}
-    sig_pred, hash_pred = get("ed25519_verify").prediction(), get("sha256").prediction()
-    sig_lib = 1.0 / _library_seconds(rows, "ed25519_verify", "random-100B")
-    gpu = {"signatures": min(sig_pred["h100_kernel"], sig_pred["pcie_end_to_end_limit"]) / sig_lib,
-           "state hashing": hash_pred["h100_end_to_end"] / (1.0 / _library_seconds(rows, "sha256", "random-64B"))}
-    cache = rows[(rows.operation == "ed25519_verify") & (rows.backend == BASELINE) & (rows.phase == "end_to_end")]
-    plain, cached = cache[cache.workload == "ic-trace"], cache[cache.workload == "ic-trace+cache"]
-    caching = {"signatures": float(cached.items_per_s.median() / plain.items_per_s.median())} \
-        if not plain.empty and not cached.empty else {}
-    return {"SIMD": simd, "GPU": gpu, "caching": caching, "Smart NIC": {"checksums": float("inf")}}
-
-
-ACCELERATOR_NOTES = ("SIMD: the best CPU kernel per core used (measured); GPU: the hot paths' H100 bound from published "
-                     "anchors and PCIe (modeled, no GPU run); caching: the signature cache on the IC-shaped trace "
-                     "(measured); Smart NIC: checksums done inline by the NIC (modeled).")
-
-
-def node_table(rows: pd.DataFrame, **assumptions) -> tuple[pd.DataFrame, list[dict]]:
-    """The per-request costs and every accelerator combination's relative requests per second (models)."""
-    from . import models
-
-    load = assumptions.pop("load", NODE_LOAD[0])
-    costs = update_request_costs(rows, **assumptions)
-    per_request = dict(zip(costs["hot path"], costs["core-seconds per update"]))
-    total = models.UPDATE_BUDGET_S * load  # core-seconds an update request costs today (assumed load)
-    rest = max(total - sum(per_request.values()), 0.0)
-    return costs, models.node_estimate(per_request, rest, accelerator_factors(rows))
-
-
-def node_sensitivity(rows: pd.DataFrame) -> pd.DataFrame:
-    """The best combination's relative requests per second as each assumption moves over its range."""
-    out = []
-    for name, key, (central, low, high) in (("dirty pages per update", "dirty_pages", DIRTY_PAGES_PER_UPDATE),
-                                            ("state bytes per node", "state_bytes", STATE_BYTES_PER_NODE),
-                                            ("share of the node's cores busy at full blocks", "load", NODE_LOAD)):
-        for value in (low, central, high):
-            _, combos = node_table(rows, **{key: value})
-            best = combos[-1]
-            shown = {"load": f"{value:.0%}", "state_bytes": f"{value / 2**30:,.0f} GiB"}.get(key, f"{value:,}")
-            out.append({"assumption": name, "value": shown, "best combination": best["accelerators"],
-                        "relative requests per second": f"{best['relative requests per second']:.3f}x",
-                        "bound if every hot path vanished": f"{best['bound if every hot path vanished']:.3f}x"})
-    return pd.DataFrame(out).drop_duplicates()
-
-
 def short_verdicts(table: pd.DataFrame) -> pd.DataFrame:
     """The verdict table with only the verdict and its basis in each cell (the details follow in a list)."""
     def short(cell: str) -> str:
@@ -610,28 +486,6 @@ def sweep_vs_target(rows: pd.DataFrame, targets: pd.DataFrame) -> pd.DataFrame:
                         "target rate (items/s)": t.candidate_items_per_s,
                         "target / sweep": t.candidate_items_per_s / rate})
     return pd.DataFrame(out)
-
-
-def plot_node_estimate(combos: list[dict], path=None):
-    """Relative requests per second of each accelerator combination (dots) against the 10x goal."""
-    import matplotlib.pyplot as plt
-
-    from .analysis import save_figure
-
-    names = [c["accelerators"] for c in combos]
-    values = [c["relative requests per second"] for c in combos]
-    fig, ax = plt.subplots(figsize=(7.5, 0.6 + 0.28 * len(combos)))
-    ax.plot(values, range(len(combos)), "o", color="#1f77b4")
-    ax.axvline(10.0, color="#d62728", ls="--", lw=1, label="the goal: 10x")
-    ax.axvline(combos[-1]["bound if every hot path vanished"], color="black", ls=":", lw=1,
-               label="bound: every measured hot path free")
-    ax.set_yticks(range(len(combos)), names, fontsize=7)
-    ax.set(xscale="log", xlabel="requests per second per node, relative to today's CPU node",
-           title="Node-level estimate (Amdahl over the measured hot paths)")
-    ax.grid(True, axis="x", which="both", alpha=0.3)
-    ax.legend(fontsize=7, loc="lower right")
-    save_figure(fig, path)
-    return fig
 
 
 # --- one table per hot path ----------------------------------------------------------------------------------

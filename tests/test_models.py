@@ -22,15 +22,3 @@ def test_break_even_rejects_nonpositive_rates():
         models.break_even_batch(1e-6, 0, 1, 1, 1, 1)
 
 
-def test_amdahl_on_a_worked_example():
-    # 1 ms of rest, 3 ms of signatures made 3x faster: (1 + 3) / (1 + 1) = 2
-    assert models.amdahl({"signatures": 3e-3}, 1e-3, {"signatures": 3.0}) == pytest.approx(2.0)
-    assert models.amdahl({"signatures": 3e-3}, 1e-3, {"signatures": float("inf")}) == pytest.approx(4.0)
-
-
-def test_node_estimate_takes_the_better_accelerator_and_multiplies_the_cache():
-    rows = {r["accelerators"]: r["relative requests per second"] for r in models.node_estimate(
-        {"sig": 2.0, "hash": 1.0}, 1.0, {"simd": {"sig": 2.0}, "gpu": {"sig": 4.0}, "caching": {"sig": 2.0}})}
-    assert rows["none (today's CPU node)"] == pytest.approx(1.0)
-    assert rows["simd + gpu"] == pytest.approx(4.0 / (1.0 + 1.0 + 0.5))  # the GPU's 4x, not 2 x 4
-    assert rows["gpu + caching"] == pytest.approx(4.0 / (1.0 + 1.0 + 0.25))  # the cache multiplies

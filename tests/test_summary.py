@@ -33,13 +33,6 @@ def test_nothing_measured_is_not_evaluated():
     assert summary.speedup_verdict(_rows(2.0), "sha256", "random-64B", ["opencl"]) is summary.NOT_EVALUATED
 
 
-def test_per_core_ratio_divides_by_the_cores_used():
-    rows = _rows(4.0)
-    ratio = summary._per_core_ratio(rows, "sha256", "random-64B")
-    full = rows[(rows.batch_size == 256)].set_index("backend").items_per_s
-    assert ratio == pytest.approx(full["numba_cpu"] / full["library"] / 2)
-
-
 def test_inventory_names_missing_hot_paths(tmp_path):
     folder = tmp_path / "cpu-x"
     folder.mkdir()
