@@ -59,30 +59,26 @@ class _Reader:
         self.pos += n
         return self.data[self.pos - n:self.pos]
 
-    def unsigned(self, bits: int = 32) -> int:
+    def _leb128(self, bits: int) -> tuple[int, int, int, int]:
+        """(start, value without sign extension, bits read, last byte) of one LEB128 number."""
         start, value, shift = self.pos, 0, 0
         while True:
             b = self.byte()
             value |= (b & 0x7F) << shift
             shift += 7
             if not b & 0x80:
-                break
+                return start, value, shift, b
             if shift >= bits + 7:
                 raise self.fail("LEB128 too long", start)
+
+    def unsigned(self, bits: int = 32) -> int:
+        start, value, _, _ = self._leb128(bits)
         if value >> bits:
             raise self.fail(f"LEB128 exceeds {bits} bits", start)
         return value
 
     def signed(self, bits: int) -> int:
-        start, value, shift = self.pos, 0, 0
-        while True:
-            b = self.byte()
-            value |= (b & 0x7F) << shift
-            shift += 7
-            if not b & 0x80:
-                break
-            if shift >= bits + 7:
-                raise self.fail("LEB128 too long", start)
+        start, value, shift, b = self._leb128(bits)
         if b & 0x40:
             value -= 1 << shift
         if not -(1 << (bits - 1)) <= value < 1 << (bits - 1):
