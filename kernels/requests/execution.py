@@ -266,7 +266,7 @@ class Canister:
             self._instances += 1
             if limit is not None:
                 self._store.set_fuel(INSTANTIATION_FUEL)
-            instance = self._pre.instantiate(self._store)
+            instance = self._last_instance = self._pre.instantiate(self._store)
             if limit is not None:
                 self._store.set_fuel(limit)
             _export(self._store, instance, export)(self._store)
@@ -279,6 +279,11 @@ class Canister:
         except wasmtime.WasmtimeError as error:  # a trap wasmtime reports as an error, e.g. a stack overflow
             return f"canister trapped: {str(error).splitlines()[0]}"
         return None
+
+    def last_global(self, name: str) -> int:
+        """The value an exported global had when the last message ended (its instance is gone after it): how a
+        host reads a counter that kernels.requests.metering.instrument added."""
+        return self._last_instance.exports(self._store)[name].value(self._store)
 
     def _roll_back(self, message: _Message) -> None:
         """Undo the message's heap writes (the canister's undo log), stable writes and certified data."""

@@ -43,6 +43,32 @@ def dirty_pages_of_one(canister: Canister, call: tuple) -> np.ndarray:
     return changed[(changed < CONTROL_BASE // PAGE) | (changed >= STATE_BASE // PAGE)]
 
 
+# The replica's charges for system API calls (dfinity/ic system_api_complexity.rs; docs/metering.md): a fixed
+# overhead per ic0 call (most calls), and per byte for copies in and out; reply data costs more per byte.
+IC_SYSTEM_CALL_OVERHEAD = 500
+IC_REPLY_BYTE_COST = 50
+
+
+def ic_instructions(workload: str, kind: str, calls: list) -> float:
+    """Instructions of the first call as the replica would count them: the canister instrumented with the IC's
+    weights (kernels.requests.metering, rule "ic"), plus its system API charges (per call, per byte)."""
+    import wasmtime
+
+    from .canisters.build import wasm_path
+    from .execution import DEFAULT_HEAP_BYTES, _engine
+    from .metering import COUNTER_EXPORT, instrument
+
+    module = wasmtime.Module(_engine("off"), instrument(wasm_path(workload).read_bytes(), rule="ic"))
+    canister = Canister._from_module(workload, module, "off", DEFAULT_HEAP_BYTES[workload])
+    _prepare(canister, workload, calls[:1])
+    method, arg, caller = calls[0]
+    outcome = (canister.update if kind == "update" else canister.query)(method, arg, caller)
+    if outcome.reject:
+        raise RuntimeError(f"instrumented {workload} rejected {method}: {outcome.reject}")
+    system = outcome.host_calls * IC_SYSTEM_CALL_OVERHEAD + len(arg) + IC_REPLY_BYTE_COST * len(outcome.reply)
+    return float(canister.last_global(COUNTER_EXPORT) + system)
+
+
 def pages_in_use(memory: np.ndarray) -> int:
     """Pages of the heap holding any non-zero byte: those a canister has written (what mprotect must change)."""
     return int(memory.reshape(-1, PAGE).any(axis=1).sum())
@@ -67,9 +93,11 @@ def execution_rows(workload: str, kind: str, admitted: list, repeats: int) -> tu
         Candidate("unmetered", "wasmtime", per_item(lambda c: run_off(*c), calls), len(calls),
                   per_item(noop, calls))], repeats)
     instructions = float(np.mean([o.instructions for o in outcomes]))
+    ic_count = ic_instructions(workload, kind, calls)
     note = (f"new instance per message; {host_calls:.1f} ic0 calls per message x {overhead * 1e6:.2f} us "
-            "(Python host callback, measured) subtracted")
-    rows = [_without_host_calls(r, host_calls * overhead, instructions, note) for r in rows]
+            f"(Python host callback, measured) subtracted; {instructions:,.0f} instructions by wasmtime fuel, "
+            f"{ic_count:,.0f} by the IC's weights and system API charges")
+    rows = [_without_host_calls(r, host_calls * overhead, ic_count, note) for r in rows]
     dirty = {"heap_bytes": metered.memory.size, "resident_pages": pages_in_use(metered.memory),
              "pages": dirty_pages_of_one(metered, calls[0]) if kind == "update" else np.zeros(0, np.int64)}
     return rows, [o.reply for o in outcomes], dirty

@@ -156,7 +156,7 @@ def validation_table(table: pd.DataFrame, round_seconds: float | None = None) ->
         rows.append(("node queries/s (counter)", counter["queries/s per node"], "modeled from measured CPU"))
     if "ledger" in set(table.workload):
         rows.append(("ICRC-1 ledger transfer, instructions", _instructions(table, "ledger"),
-                     "measured: wasmtime fuel of this suite's ledger canister"))
+                     "measured: this suite's ledger canister, counted with the IC's weights and system API charges"))
     if round_seconds is not None:
         rows.append(("per-round state hashing on mainnet (s)", round_seconds, "measured: the suite's state tree"))
     out = pd.DataFrame(rows, columns=["figure", "suite", "how"])
