@@ -311,3 +311,13 @@ def test_build_without_the_toolchain_is_backend_unavailable(monkeypatch):
         build.wasm_path("counter")
     with pytest.raises(ValueError, match="unknown canister"):
         build.wasm_path("nope")
+
+
+def test_ic_instruction_count_adds_the_system_api_charges():
+    from kernels.requests.execution_stage import IC_REPLY_BYTE_COST, IC_SYSTEM_CALL_OVERHEAD, ic_instructions
+
+    count = ic_instructions("counter", "update", [("inc", b"", b"\x04")])
+    system = 2 * IC_SYSTEM_CALL_OVERHEAD + 8 * IC_REPLY_BYTE_COST  # inc: two ic0 calls, an 8-byte reply
+    assert system < count < system + 500  # plus a few dozen weighted Wasm instructions
+    fuel = Canister("counter").update("inc").instructions
+    assert count - system >= fuel  # the IC weighs calls, branches and globals above 1 each
