@@ -1,6 +1,7 @@
 """Notebooks: committed clean, parameterised, and they run end to end (smoke profile) into a temp folder."""
 import json
 
+import pandas as pd
 import pytest
 
 from kernels.report import NOTEBOOKS, export_pdf, notebook_paths, run_notebooks
@@ -41,35 +42,29 @@ def test_unknown_notebook_name():
 @pytest.mark.slow
 def test_hashing_and_findings_notebooks_run_and_export(tmp_path):
     out = tmp_path / "results" / "cpu-test"  # the findings notebook reads every folder beside its own
-    code = run_notebooks("smoke", names=["00_environment", "01_hashing", "99_findings"], out_dir=out, pdf=None)
+    code = run_notebooks("smoke", names=["00_environment", "01_hashing", "10_requests", "99_findings"], out_dir=out,
+                         pdf=None)
     assert code == 0
     assert (out / "01_hashing.ipynb").exists() and (out / "sha256.csv").exists()
+    check_requests_table(pd.read_csv(out / "requests.csv"))
+    assert (out / "figures" / "10_stage_groups.png").stat().st_size > 10_000
     assert (out / "figures" / "01_sha256_throughput.png").stat().st_size > 10_000
     findings = json.loads((out / "99_findings.ipynb").read_text())
     text = json.dumps(findings["cells"])
     assert "helps" in text and "SIMD CPU kernels" in text and "what an update and a query cost" in text
-    assert "No requests.csv in these results" in text  # no 10_requests in this run: said, not a crash
+    assert "an update costs a node" in text  # the findings lead with the measured requests
     pdf = export_pdf(out, tmp_path / "findings.pdf")
     assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 50_000
     assert NOTEBOOKS.exists()
 
 
-@pytest.mark.slow
-def test_requests_notebook_runs_and_findings_lead_with_it(tmp_path):
-    """10_requests (smoke) writes requests.csv with every stage on both paths; 99_findings leads with it."""
-    import pandas as pd
-
-    out = tmp_path / "results" / "cpu-test"
-    assert run_notebooks("smoke", names=["10_requests", "99_findings"], out_dir=out, pdf=None) == 0
-    table = pd.read_csv(out / "requests.csv")
+def check_requests_table(table) -> None:
+    """requests.csv: every workload, both kinds, both paths, every stage group, finite costs."""
     assert set(table.workload) == {"counter", "ledger", "kv"} and set(table.request_kind) == {"update", "query"}
     assert set(table.path) == {"library", "best"}
     for group in ("ingress", "gossip", "block", "execution", "persistence", "certification", "response"):
         assert group in set(table.group), group
     assert (table.core_s_per_request >= 0).all() and table.core_s_per_request.notna().all()
-    assert (out / "figures" / "10_stage_groups.png").stat().st_size > 10_000
-    text = json.dumps(json.loads((out / "99_findings.ipynb").read_text())["cells"])
-    assert "an update costs a node" in text and "No requests.csv" not in text
 
 
 def test_findings_come_first_in_the_report(tmp_path):
