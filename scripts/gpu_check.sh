@@ -13,10 +13,6 @@ export NUMBA_ENABLE_CUDASIM=0 PYTHONUNBUFFERED=1 PYTHONPATH="$PWD${PYTHONPATH:+:
 OUT=${1:-results/$($PY -c 'from kernels.measure import device_tag; print(device_tag())')}
 mkdir -p "$OUT"
 status=0
-# Wycheproof vectors: the shared folder does not travel to the device machine; gpu_wheels.sh copies them.
-[ -f .whl/wycheproof_ed25519_test.json ] && export WYCHEPROOF_ED25519="$PWD/.whl/wycheproof_ed25519_test.json"
-[ -f .whl/zip215_zcash.json ] && export ZIP215_VECTORS="$PWD/.whl/zip215_zcash.json"
-[ -d .whl/vectors ] && export ECDSA_VECTORS="$PWD/.whl/vectors"
 
 nvidia-smi >"$OUT/nvidia-smi.txt" 2>&1 || echo "nvidia-smi failed" >>"$OUT/nvidia-smi.txt"
 $PY -m kernels info 2>&1 | tee "$OUT/info.txt"

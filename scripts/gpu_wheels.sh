@@ -17,8 +17,4 @@ python3 -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 -
   cryptography==50.0.2 nvidia-ml-py==13.615.71 coincurve==21.0.0 pyblst==0.3.15 py_ecc==8.0.0 eth-utils==6.0.0 \
   eth-typing==6.0.0 eth-hash==0.8.0 cytoolz==1.2.0 toolz==1.2.0 pydantic==2.14.4 pydantic_core==2.50.5 \
   annotated-types==0.8.0 typing-inspection==0.4.5
-# the Wycheproof vectors too (the shared folder beside the clone does not travel)
-mkdir -p .whl/vectors
-cp ../shared/vectors/*.json .whl/vectors/ 2>/dev/null && cp .whl/vectors/wycheproof_ed25519_test.json .whl/vectors/zip215_zcash.json .whl/ \
-  || echo "no ../shared/vectors: Wycheproof and the ZIP-215 vectors stay behind"
 ls -la .whl

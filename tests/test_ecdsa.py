@@ -27,11 +27,9 @@ SIMULATOR_KINDS = [CORRECTNESS_KINDS.index(k) for k in ("valid, low s", "valid, 
                                                          "s = n", "point off the curve")]
 
 
-def vectors_or_skip(curve, encoding):
-    try:
-        return wycheproof(curve, encoding)
-    except FileNotFoundError as e:
-        pytest.skip(f"{e} (the shared folder sits beside the clone)")
+def committed_vectors(curve, encoding):
+    """The committed Wycheproof file (tests/vectors): a missing one fails the test, it is never skipped."""
+    return wycheproof(curve, encoding)
 
 
 def oracle(backend, curve, keys, msgs, sigs):
@@ -83,7 +81,7 @@ def test_der_to_raw_is_strict():
 @pytest.mark.parametrize("encoding", ["p1363", "der"])
 def test_reference_matches_wycheproof(curve, encoding):
     """The oracle itself against the published verdicts: every vector of both encodings."""
-    w = vectors_or_skip(curve, encoding)
+    w = committed_vectors(curve, encoding)
     got = ecdsa_verify_batch(curve, w["keys"], w["messages"], w["signatures"], backend="reference")
     wrong = [w["tc_ids"][i] for i in np.nonzero(got != w["valid"])[0]]
     assert not wrong, f"tcIds {wrong}"
@@ -127,7 +125,7 @@ def test_correctness_batch(backend, curve):
 @pytest.mark.parametrize("encoding", ["p1363", "der"])
 def test_wycheproof(backend, curve, encoding):
     """Every Wycheproof vector (DER keys and bare points alternate by group; strict-DER signatures as raw)."""
-    w = vectors_or_skip(curve, encoding)
+    w = committed_vectors(curve, encoding)
     got = ecdsa_verify_batch(curve, w["keys"], w["messages"], w["signatures"], backend=backend)
     wrong = [(w["tc_ids"][i], w["flags"][i]) for i in np.nonzero(got != w["valid"])[0]]
     assert not wrong, wrong[:10]
@@ -139,7 +137,7 @@ def test_high_s_is_the_only_difference_from_bitcoin_rules(backend):
     whose low-s twin is valid, and every low-s verdict matches the file."""
     from kernels.ecdsa import HOT_PATH
 
-    vectors_or_skip("secp256k1", "bitcoin")
+    committed_vectors("secp256k1", "bitcoin")
     table = HOT_PATH.high_s_table([backend])
     row = table.iloc[0]
     assert row["accepted only under the IC's rules (all high s)"] >= 1

@@ -24,8 +24,8 @@ ALL = backend_params("ed25519_verify")
 # The CUDA simulator runs the kernel as Python (~0.1 s per signature here): the known-answer sets run on it
 # (ALL); the fuzzing and large-batch tests skip it (FAST).
 FAST = backend_params("ed25519_verify", exclude=("numba_cuda",))
-# The shared folder sits beside the clone; WYCHEPROOF_ED25519 points elsewhere (the GPU check carries a copy).
-WYCHEPROOF = Path(os.environ.get("WYCHEPROOF_ED25519", Path(__file__).resolve().parents[1] / ".." / "shared" / "vectors"
+# The vectors are committed (tests/vectors); WYCHEPROOF_ED25519 may point elsewhere.
+WYCHEPROOF = Path(os.environ.get("WYCHEPROOF_ED25519", Path(__file__).resolve().parent / "vectors"
                                  / "wycheproof_ed25519_test.json"))
 
 
@@ -51,8 +51,6 @@ def signed_batch(n, seed=0, message_bytes=100):
 
 
 def wycheproof_cases():
-    if not WYCHEPROOF.exists():
-        pytest.skip(f"Wycheproof vectors not found at {WYCHEPROOF} (the shared folder sits beside the clone)")
     data = json.loads(WYCHEPROOF.read_text())
     keys, msgs, sigs, valid = [], [], [], []
     for group in data["testGroups"]:

@@ -22,10 +22,10 @@ from kernels.signatures.workloads import (RFC8032, adversarial_batch, signed_bat
 ALL = backend_params("ed25519_verify")
 KERNELS = backend_params("ed25519_verify", exclude=("reference", "library"))  # checked against the reference
 FAST_KERNELS = backend_params("ed25519_verify", exclude=("reference", "library", "numba_cuda"))
-# The shared folder sits beside the clone; ZIP215_VECTORS / WYCHEPROOF_ED25519 point elsewhere (the GPU check).
-SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "vectors"
-ZIP215 = Path(os.environ.get("ZIP215_VECTORS", SHARED / "zip215_zcash.json"))
-WYCHEPROOF = Path(os.environ.get("WYCHEPROOF_ED25519", SHARED / "wycheproof_ed25519_test.json"))
+# The vectors are committed (tests/vectors); ZIP215_VECTORS / WYCHEPROOF_ED25519 may point elsewhere.
+VECTORS = Path(__file__).resolve().parent / "vectors"
+ZIP215 = Path(os.environ.get("ZIP215_VECTORS", VECTORS / "zip215_zcash.json"))
+WYCHEPROOF = Path(os.environ.get("WYCHEPROOF_ED25519", VECTORS / "wycheproof_ed25519_test.json"))
 
 
 def verify(backend, keys, msgs, sigs, rules):
@@ -38,8 +38,6 @@ def verify(backend, keys, msgs, sigs, rules):
 
 
 def published_vectors():
-    if not ZIP215.exists():
-        pytest.skip(f"ZIP 215 vectors not found at {ZIP215} (the shared folder sits beside the clone)")
     cases = json.loads(ZIP215.read_text())["cases"]
     return ([bytes.fromhex(c["pk"]) for c in cases], [bytes.fromhex(c["msg"]) for c in cases],
             [bytes.fromhex(c["sig"]) for c in cases], np.array([c["zip215_valid"] for c in cases]))
@@ -69,8 +67,6 @@ def test_library_has_no_zip215_and_says_why():
 
 
 def wycheproof_cases():
-    if not WYCHEPROOF.exists():
-        pytest.skip(f"Wycheproof vectors not found at {WYCHEPROOF} (the shared folder sits beside the clone)")
     data = json.loads(WYCHEPROOF.read_text())
     rows = [(bytes.fromhex(g["publicKey"]["pk"]), bytes.fromhex(t["msg"]), bytes.fromhex(t["sig"]),
              t["result"] == "valid") for g in data["testGroups"] for t in g["tests"]]

@@ -1,7 +1,7 @@
 """ECDSA workloads shaped like the IC's ingress: DER-wrapped keys with uncompressed points, raw r || s
 signatures over the request domain separator and a request id (IC interface spec, "Authentication":
 the sender signs "\\x0Aic-request" || request_id, 43 bytes; REFERENCES.md section 1); a correctness batch
-whose verdicts are known from its construction; and the Wycheproof vector files in shared/vectors.
+whose verdicts are known from its construction; and the Wycheproof vector files in tests/vectors.
 Deterministic by seed."""
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ from .curves import CURVES, SPKI_PREFIX
 REQUEST_DOMAIN = b"\x0Aic-request"  # IC interface spec, "Authentication"
 MESSAGE_BYTES = len(REQUEST_DOMAIN) + 32  # domain separator || request id (SHA-256): 43 bytes
 SIGNERS = 64  # distinct keys in a synthetic batch (verification cost does not depend on repeats)
-# The folder with the Wycheproof ECDSA files: shared/vectors beside the clone, or ECDSA_VECTORS.
-VECTORS = Path(os.environ.get("ECDSA_VECTORS", Path(__file__).resolve().parents[2] / ".." / "shared" / "vectors"))
+# The folder with the Wycheproof ECDSA files: the repository's tests/vectors, or ECDSA_VECTORS.
+VECTORS = Path(os.environ.get("ECDSA_VECTORS", Path(__file__).resolve().parents[2] / "tests" / "vectors"))
 WYCHEPROOF_FILES = {  # (curve, signature encoding) -> file; "bitcoin" marks high s invalid (not the IC's rule)
     ("p256", "der"): "ecdsa_secp256r1_sha256_test.json",
     ("p256", "p1363"): "ecdsa_secp256r1_sha256_p1363_test.json",
