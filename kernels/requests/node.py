@@ -285,3 +285,25 @@ def caps_table(instructions: float | None = None) -> pd.DataFrame:
             ("other cores for ingress, gossip, block, responses", OTHER_THREADS,
              f"assumed: the rest of a Gen-2 node's {NODE_CORES} cores")]
     return pd.DataFrame(rows, columns=["cap", "value", "source"])
+
+
+# --- the notebook's prediction, set against the measurement -------------------------------------------------------
+BLS_CHECK_S = 0.9e-3  # blst, one verification (docs/REFERENCES.md section 1, Signatures: 0.77 ms on a Zen 5 VM)
+HASH_NODE_S = 1e-6  # hashlib, one small hash-tree node (assumed order of magnitude)
+PREDICTED = {  # figure -> (predicted seconds per update, how)
+    "consensus shares per message": (32 * BLS_CHECK_S / BLOCK_MESSAGES,
+                                     "32 BLS shares per block of 13 nodes x 0.9 ms, over 1 000 messages"),
+    "state tree hashing per message": (47_000 * HASH_NODE_S / BLOCK_MESSAGES,
+                                       "47 000 tree nodes x 1 us, over 1 000 messages"),
+}
+
+
+def prediction_table(table: pd.DataFrame, workload: str = "ledger") -> pd.DataFrame:
+    """The notebook's predictions beside this run's library-path measurement, as ratios."""
+    costs = stage_costs(table, workload, "update", "library")
+    measured = {"consensus shares per message": costs[costs.stage.str.startswith("consensus")].core_s_per_request.sum(),
+                "state tree hashing per message": costs[costs.stage == "state tree hashing"].core_s_per_request.sum()}
+    rows = [{"figure": name, "predicted (µs)": p * 1e6, "measured (µs)": measured[name] * 1e6,
+             "measured / predicted": measured[name] / p, "prediction from": how}
+            for name, (p, how) in PREDICTED.items()]
+    return pd.DataFrame(rows)
