@@ -83,10 +83,11 @@ def cpu_bound(costs: pd.DataFrame, kind: str) -> tuple[float, str]:
 
 
 def caps(instructions: float) -> dict[str, float]:
-    """Updates/s per subnet the protocol allows: messages per block x block rate; instructions per round."""
+    """Updates/s per subnet the protocol allows: the block cap (1 000 messages per block at a block rate below
+    1 / notary delay) and the instruction cap (4 threads x 7 B instructions per round over an update's)."""
     blocks_per_s = 1.0 / NOTARY_DELAY_S
-    return {"block cap (1 000 messages / notary delay)": BLOCK_MESSAGES * blocks_per_s,
-            "instruction cap (4 threads x 7 B per round)":
+    return {"block cap": BLOCK_MESSAGES * blocks_per_s,  # 1 000 messages per block / notary delay
+            "instruction cap":  # 4 threads x 7 B instructions per round, rounds at the block rate
                 EXECUTION_THREADS * INSTRUCTIONS_PER_ROUND_PER_THREAD / max(instructions, 1.0) * blocks_per_s}
 
 
@@ -255,11 +256,21 @@ def _folders(rows: pd.DataFrame):
         if "folder" in rows else [("this run", rows)]
 
 
+HEADLINE_SHOWN = {"workload": "workload", "CPU per update today (µs)": "CPU per update (µs)",
+                  "CPU per query today (µs)": "CPU per query (µs)", "updates/s today (under caps)": "updates/s today",
+                  "binding today": "bound by", "CPU headroom today": "CPU bound / today",
+                  "best combination": "best combination", "CPU headroom, best": "CPU bound / today, best"}
+
+
 def headline_by_folder(rows: pd.DataFrame) -> pd.DataFrame:
-    """`headline_table` of each results folder's requests.csv, side by side (never merged across machines)."""
-    frames = [headline_table(part).assign(machine=folder) for folder, part in _folders(rows)]
-    return pd.concat(frames, ignore_index=True)[["machine"] + list(frames[0].columns[:-1])] if frames else \
-        pd.DataFrame()
+    """The headline of each results folder's requests.csv, side by side (never merged across machines), in the
+    columns a page holds; the sentences of findings_by_folder say the rest."""
+    frames = [headline_table(part)[list(HEADLINE_SHOWN)].rename(columns=HEADLINE_SHOWN).assign(machine=folder)
+              for folder, part in _folders(rows)]
+    if not frames:
+        return pd.DataFrame()
+    out = pd.concat(frames, ignore_index=True)
+    return out[["machine"] + list(HEADLINE_SHOWN.values())]
 
 
 def findings_by_folder(rows: pd.DataFrame) -> str:
@@ -307,3 +318,16 @@ def prediction_table(table: pd.DataFrame, workload: str = "ledger") -> pd.DataFr
              "measured / predicted": measured[name] / p, "prediction from": how}
             for name, (p, how) in PREDICTED.items()]
     return pd.DataFrame(rows)
+
+
+COMBINATION_SHOWN = {"accelerators": "accelerators", "CPU per update (µs)": "CPU per update (µs)",
+                     "CPU per query (µs)": "CPU per query (µs)", "updates/s, CPU bound": "updates/s, CPU bound",
+                     "update bound by": "bound by", "updates/s under caps": "updates/s under caps",
+                     "queries/s per node": "queries/s per node",
+                     "added latency (ms), modeled": "added latency (ms)",
+                     "energy per update, subnet (mJ)": "energy per update (mJ)"}
+
+
+def combination_view(table: pd.DataFrame, workload: str) -> pd.DataFrame:
+    """node_table in the columns a page holds (the ratios to today are in the figure and the headline)."""
+    return node_table(table, workload)[list(COMBINATION_SHOWN)].rename(columns=COMBINATION_SHOWN)
