@@ -68,7 +68,10 @@ def test_caps_and_headline():
     nic = nodes[nodes.accelerators == "Smart NIC"].iloc[0]
     assert nic["CPU per update (µs)"] == pytest.approx(400 + 20 + 50 + 30 + 1 + 40)
     h = node.headline(t, "ledger")
-    assert h["reaches 10x"] == (h["CPU headroom, best"] >= 10)
+    assert h["CPU headroom, best, low"] <= h["CPU headroom, best"] <= h["CPU headroom, best, high"]
+    expected = "yes" if h["CPU headroom, best, low"] >= 10 else "no" if h["CPU headroom, best, high"] < 10 else \
+        "within noise"
+    assert h["reaches 10x"] == expected
     assert "block cap" in h["caps to move for 10x"]
 
 
