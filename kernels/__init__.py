@@ -2,7 +2,7 @@
 
 Public entry points: the hot-path packages (``kernels.hashing``, ...), ``backends_for(operation)``,
 ``BackendUnavailable``, and the registry's hot paths (``hot_path(name)``, ``hot_paths()``), each a
-``kernels.hotpath.HotPath``. CONTRIBUTING.md describes the contract; DESIGN.md in the shared folder the
+``kernels.hotpath.HotPath``. CONTRIBUTING.md describes the contract; docs/DESIGN.md the
 architecture.
 """
 import os

@@ -1,4 +1,4 @@
-"""Published figures the suite compares against, each with its source (REFERENCES.md section 2 and 4).
+"""Published figures the suite compares against, each with its source (docs/REFERENCES.md section 2 and 4).
 
 These are anchors for predictions and sanity checks, never results: every number the suite reports as
 measured comes from its own runs. "derived" marks arithmetic on sourced numbers.
@@ -39,7 +39,7 @@ CUDA_LAUNCH_SYNC_S = 6.4e-6  # ocannl issue 488: launch + synchronise; Numba dis
 H100_SXM_POWER_W = 700.0  # NVIDIA, board power limit
 H100_PCIE_POWER_W = 350.0  # NVIDIA, board power limit
 
-# --- IC orthogonal persistence (REFERENCES.md section 1; dfinity/ic embedders config) ---
+# --- IC orthogonal persistence (docs/REFERENCES.md section 1; dfinity/ic embedders config) ---
 IC_MEMORY_COPY_BASE_INSTRUCTIONS = 100  # memory.copy / memory.fill cost 100 instructions ...
 IC_MEMORY_COPY_INSTRUCTIONS_PER_BYTE = 1  # ... plus 1 per byte
 IC_PAGES_PER_FAULT = 128  # the replica maps up to 128 pages per (read) fault

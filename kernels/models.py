@@ -12,7 +12,7 @@ from . import anchors
 
 def break_even_batch(t0_s: float, cpu_items_per_s: float, acc_items_per_s: float, bytes_in: float,
                      bytes_out: float, bus_bytes_per_s: float) -> float:
-    """Smallest batch from which offloading wins (REFERENCES.md section 2, derived):
+    """Smallest batch from which offloading wins (docs/REFERENCES.md section 2, derived):
     n* = t0 / (1/R_cpu - 1/R_acc - (b_in + b_out)/W). Infinite when the denominator is <= 0: then the
     accelerator never pays, whatever the batch (e.g. checksums over PCIe: one CPU core beats the bus)."""
     if min(cpu_items_per_s, acc_items_per_s, bus_bytes_per_s) <= 0:

@@ -43,7 +43,7 @@ BACKEND_TABLE: dict[str, Backend] = {b.name: b for b in (
 BACKENDS = tuple(BACKEND_TABLE)
 
 # Peers: programs or production paths measured beside the suite's backends in the same process, as their own
-# rows (DESIGN.md, "Backends"). They are labels with a colour, not registry backends.
+# rows (docs/DESIGN.md, "Backends"). They are labels with a colour, not registry backends.
 PEER_TABLE: dict[str, Backend] = {b.name: b for b in (
     Backend("openssl", None, "peer", "python", False, "wall", False, "#8c564b"),
     Backend("wasmtime", None, "peer", "python", False, "wall", False, "#e377c2"),
@@ -55,7 +55,7 @@ PEER_TABLE: dict[str, Backend] = {b.name: b for b in (
     Backend("emulated_pim", None, "peer", "python", False, "wall", False, "#843c39"),
 )}
 
-# One line per hot path: its package and its operations (DESIGN.md, "Operation names").
+# One line per hot path: its package and its operations (docs/DESIGN.md, "Operation names").
 HOT_PATHS: dict[str, tuple[str, ...]] = {
     "kernels.hashing": ("sha256", "hashtree", "request_id", "manifest_chunks"),
     "kernels.signatures": ("ed25519_verify",),

@@ -327,7 +327,7 @@ def methods_table(records: list[dict]) -> pd.DataFrame:
 # --- signature checks by scheme (issue 14's split of the node estimate) ---------------------------------------
 
 CHECKS_PER_SENDER = 2  # each node validates a message at least twice: ingress pool entry and block validation
-CONSENSUS_SUBNET = 13  # nodes of an application subnet (the IC's common size; REFERENCES.md, Signatures)
+CONSENSUS_SUBNET = 13  # nodes of an application subnet (the IC's common size; docs/REFERENCES.md, Signatures)
 KERNEL_BACKENDS = ("numba_cpu", "opencl", "cupy", "numba_cuda")
 
 
@@ -513,7 +513,7 @@ def _limit(hot_path: str, rows: pd.DataFrame, pred: dict, device: str) -> tuple[
 
 def hot_path_table(rows: pd.DataFrame) -> pd.DataFrame:
     """Per hot path and device folder: the best backend end to end at the sweep's largest batch, its speedup end
-    to end and kernel-only (labelled), the measured crossover beside the break-even formula's (REFERENCES.md
+    to end and kernel-only (labelled), the measured crossover beside the break-even formula's (docs/REFERENCES.md
     section 2: fixed cost from the smallest batch, rates from the largest, the bus from the measured h2d), its
     share of the relevant physical limit, its energy per item with the method, and the hot path's anchor."""
     from . import models

@@ -342,7 +342,7 @@ def test_batch_draws_sparse_scalars_for_the_keys_the_backend_sums():
 
 
 def test_consensus_counts():
-    """REFERENCES.md: 13/28/34/40 nodes -> n - f = 9/19/23/27, f + 1 = 5/10/12/14."""
+    """docs/REFERENCES.md: 13/28/34/40 nodes -> n - f = 9/19/23/27, f + 1 = 5/10/12/14."""
     for n, big, small in ((13, 9, 5), (28, 19, 10), (34, 23, 12), (40, 27, 14)):
         c = consensus_verifications(n)
         assert c["notarization_shares"] == c["finalization_shares"] == big == shares_needed("notarization", n)

@@ -32,7 +32,7 @@ def expected(algorithm, buffers, backend):
     return np.array([fn(bytes(b)) for b in buffers], dtype=np.uint32).reshape(-1)
 
 
-# Published check values (REFERENCES.md section 1): Greg Cook's CRC catalogue on ASCII "123456789", and the
+# Published check values (docs/REFERENCES.md section 1): Greg Cook's CRC catalogue on ASCII "123456789", and the
 # Adler-32 of "Wikipedia" (Wikipedia, "Adler-32").
 CHECK = [("crc32", b"123456789", 0xCBF43926), ("crc32c", b"123456789", 0xE3069283),
          ("adler32", b"123456789", 0x091E01DE), ("adler32", b"Wikipedia", 0x11E60398)]

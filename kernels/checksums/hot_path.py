@@ -49,7 +49,7 @@ PROFILES = {
              "memory": 256 << 20, "target": TARGET_BYTES, "target_seconds": 2.0, "check_max": 300},
 }
 
-# Published check values (REFERENCES.md section 1): Greg Cook's CRC catalogue ("123456789"), the Adler-32
+# Published check values (docs/REFERENCES.md section 1): Greg Cook's CRC catalogue ("123456789"), the Adler-32
 # example of Wikipedia, RFC 1071 section 3 (eight bytes whose ones'-complement sum is 0xddf2).
 KNOWN_ANSWERS = [
     ("crc32", b"123456789", 0xCBF43926),

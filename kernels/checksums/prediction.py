@@ -8,7 +8,7 @@ import math
 from .. import anchors
 from ..models import break_even_batch, transfer_bound_items_per_s
 
-# Operations per byte of each checksum's inner loop (derived from the algorithms; REFERENCES.md section 1).
+# Operations per byte of each checksum's inner loop (derived from the algorithms; docs/REFERENCES.md section 1).
 OPS_PER_BYTE = {
     "crc32": "table CRC: one table load, a shift and an xor per byte (slicing-by-8: 8 loads per 8 bytes); "
              "carry-less multiply folding: 2 PCLMULQDQ per 16 bytes (VPCLMULQDQ: 8 per 64 bytes)",
@@ -42,7 +42,7 @@ def gpu_checksum_offload(packet_bytes: float, cpu_bytes_per_s: float,
                          gpu_bytes_per_s: float = anchors.H100_HBM3_COPY_BPS,
                          launch_s: float = anchors.CUDA_LAUNCH_SYNC_S,
                          bus_bytes_per_s: float = anchors.PCIE5_H2D_MEASURED_BPS) -> dict:
-    """Offloading packet checksums to a GPU over PCIe (a model): break-even batch of REFERENCES.md section 2
+    """Offloading packet checksums to a GPU over PCIe (a model): break-even batch of docs/REFERENCES.md section 2
     with packet + 8-byte offset in and a 4-byte checksum out; the GPU is taken to checksum at HBM speed
     (its best case) unless told otherwise. Infinite break-even: the offload never pays at any batch size."""
     if math.isnan(cpu_bytes_per_s):

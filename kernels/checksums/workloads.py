@@ -1,4 +1,4 @@
-"""The checksum hot path's inputs, deterministic by seed (REFERENCES.md section 1 for every shape used here):
+"""The checksum hot path's inputs, deterministic by seed (docs/REFERENCES.md section 1 for every shape used here):
 NIC packets, IC ingress messages, 1 MiB state chunks, self-authenticating principals, and random buffers."""
 from __future__ import annotations
 

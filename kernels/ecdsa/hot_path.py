@@ -110,7 +110,7 @@ class EcdsaHotPath(HotPath):
         for encoding, label in WYCHEPROOF_SETS:
             try:
                 w = wycheproof(curve, encoding)
-            except FileNotFoundError as e:  # the shared folder did not come with this clone: said, not hidden
+            except FileNotFoundError as e:  # a vector file missing from tests/vectors: said, not hidden
                 sets[label] = e
                 continue
             sets[label] = (w["keys"], w["messages"], w["signatures"], w["valid"])

@@ -1,5 +1,5 @@
 """WebAuthn signatures as the IC checks them for Internet Identity devices (IC interface spec, "Web
-Authentication"; REFERENCES.md section 1): the public key is a DER-wrapped COSE key (SubjectPublicKeyInfo
+Authentication"; docs/REFERENCES.md section 1): the public key is a DER-wrapped COSE key (SubjectPublicKeyInfo
 with OID 1.3.6.1.4.1.56387.1.1 and the COSE_Key in the BIT STRING; RFC 9052 section 7, RFC 9053 section 7.1:
 kty 2 = EC2, alg -7 = ES256, crv 1 = P-256, x and y 32 bytes each); the signature is a CBOR value (RFC 8949)
 tagged 55799 holding a map with `authenticator_data` (bytes), `client_data_json` (text) and `signature`

@@ -1,6 +1,6 @@
 """ECDSA workloads shaped like the IC's ingress: DER-wrapped keys with uncompressed points, raw r || s
 signatures over the request domain separator and a request id (IC interface spec, "Authentication":
-the sender signs "\\x0Aic-request" || request_id, 43 bytes; REFERENCES.md section 1); a correctness batch
+the sender signs "\\x0Aic-request" || request_id, 43 bytes; docs/REFERENCES.md section 1); a correctness batch
 whose verdicts are known from its construction; and the Wycheproof vector files in tests/vectors.
 Deterministic by seed."""
 from __future__ import annotations

@@ -26,7 +26,7 @@ from ..memory import workloads as mwl
 from .nvm import Access, page_copy_trace, page_runs, trace_energy, trace_time
 from .profiles import CXL, DDR4_PUBLISHED, NVME, OPTANE_6, MemoryProfile
 
-COPY_THREADS = 8  # the replica copies dirty pages on 8 threads (REFERENCES.md section 1)
+COPY_THREADS = 8  # the replica copies dirty pages on 8 threads (docs/REFERENCES.md section 1)
 STRATEGIES = ("dram+nvme", "pmem", "cxl")
 
 

@@ -229,7 +229,7 @@ def ed25519_fit(profile: PimProfile, mul32_instructions: float | None = None, cp
     """The numbers that decide whether Ed25519 verification belongs on the PIM system: instructions per
     verification (the multiplies without a hardware multiplier dominate), verifications per second per bank
     and for the whole system, the WRAM a tasklet needs, and the CPU cores the whole system equals
-    (lib25519: 95k cycles per verification, REFERENCES.md section 2, at an assumed 3 GHz)."""
+    (lib25519: 95k cycles per verification, docs/REFERENCES.md section 2, at an assumed 3 GHz)."""
     mul = profile.mul32_instructions if mul32_instructions is None else mul32_instructions
     per_field_mul = LIMB_PRODUCTS * mul + FIELD_MUL_OTHER_INSTRUCTIONS
     instructions = ED25519_FIELD_MULS * per_field_mul

@@ -1,6 +1,6 @@
 """Device profiles for the emulators, every number with its source beside it.
 
-Sources (REFERENCES.md section 3 unless said otherwise):
+Sources (docs/REFERENCES.md section 3 unless said otherwise):
 - Yang et al., "An Empirical Guide to the Behavior and Use of Scalable Persistent Memory", FAST'20 (NVSL
   OptaneStudy): DDR4-2666 DRAM and Optane PMem 100 on Cascade Lake.
 - Pond, Li et al., ASPLOS'23: CXL memory adds 70-90 ns over local DRAM.
@@ -9,7 +9,7 @@ Sources (REFERENCES.md section 3 unless said otherwise):
 - PrIM, Gomez-Luna et al., IEEE Access 2022 (arXiv 2105.03814): the UPMEM system.
 - Horowitz, ISSCC 2014 (45 nm): energy per operation, used as ratios.
 "derived" marks arithmetic on sourced numbers; "unconfirmed" a figure whose primary source was not read for
-this suite (REFERENCES.md convention); "assumed" a choice of ours. Say so wherever such a figure is used.
+this suite (docs/REFERENCES.md convention); "assumed" a choice of ours. Say so wherever such a figure is used.
 
 Calibration and validation are kept apart: a profile's parameters come only from the figures marked
 CALIBRATION below; the figures in ``PUBLISHED_CHECKS`` (kernels/emulation/validation.py predicts them) were
@@ -67,7 +67,7 @@ DDR4_PUBLISHED = MemoryProfile(
     durable=False, read_j_per_byte=160e-12, write_j_per_byte=160e-12, emulated=False,
     sources={"latency": "CALIBRATION: Yang et al. FAST'20: 81 ns seq / 101 ns random read, 57 ns clwb write",
              "bandwidth": "CALIBRATION: Yang et al. FAST'20: 106 GB/s read, 77 GB/s ntstore (6 channels)",
-             "energy": "unconfirmed: DDR4 ~15-22 pJ/bit (REFERENCES.md section 4); 20 pJ/bit = 160 pJ/B taken"})
+             "energy": "unconfirmed: DDR4 ~15-22 pJ/bit (docs/REFERENCES.md section 4); 20 pJ/bit = 160 pJ/B taken"})
 
 # --- Optane PMem 100 --------------------------------------------------------------------------------------------
 OPTANE_1 = MemoryProfile(
@@ -80,7 +80,7 @@ OPTANE_1 = MemoryProfile(
                         "62 ns clwb write",
              "bandwidth": "CALIBRATION: Yang et al. FAST'20: one DIMM 6.5 GB/s read, 2.2 GB/s write",
              "granularity": "CALIBRATION: Yang et al. FAST'20: 256-byte XPLine",
-             "energy": "derived: 15-18 W average per DIMM (ipmctl, REFERENCES.md section 3) at peak bandwidth: "
+             "energy": "derived: 15-18 W average per DIMM (ipmctl, docs/REFERENCES.md section 3) at peak bandwidth: "
                        "15 W / 6.5 GB/s read, 18 W / 2.2 GB/s write"})
 OPTANE_6 = OPTANE_1.scaled("optane-6", "Optane PMem 100, 6 DIMMs interleaved (emulated)", 6,
                            "assumed: six DIMMs interleaved at 4 KiB scale bandwidth six times; latency unchanged")
@@ -88,7 +88,7 @@ OPTANE_6 = OPTANE_1.scaled("optane-6", "Optane PMem 100, 6 DIMMs interleaved (em
 # --- CXL Type-3 memory expander (DRAM behind a PCIe 5.0 x8 link) ------------------------------------------------
 CXL_ADDED_LATENCY_S = 80 * NS  # CALIBRATION: Pond (ASPLOS'23): 70-90 ns over local DRAM; the midpoint
 PCIE5_X8_BPS = 32e9 * 8 * 128 / 130 / 8  # derived: 32 GT/s x 8 lanes, 128b/130b encoding = 31.5 GB/s per direction
-CXL_LINK_J_PER_BYTE = 60e-12  # unconfirmed: PCIe ~5-10 pJ/bit (REFERENCES.md section 4); 7.5 pJ/bit taken
+CXL_LINK_J_PER_BYTE = 60e-12  # unconfirmed: PCIe ~5-10 pJ/bit (docs/REFERENCES.md section 4); 7.5 pJ/bit taken
 CXL = MemoryProfile(
     name="cxl", label="CXL Type-3 expander, PCIe 5.0 x8 (emulated)",
     read_latency_seq_s=DDR4_PUBLISHED.read_latency_seq_s + CXL_ADDED_LATENCY_S,
@@ -114,7 +114,7 @@ NVME = MemoryProfile(
              "bandwidth": "unconfirmed: datasheet class, 6.8 GB/s sequential read, 4.0 GB/s sequential write",
              "sync": "assumed: 50 us per fsync of a file on a drive with power-loss protection",
              "energy": "unconfirmed: ~20 W active at peak bandwidth (datasheet class)",
-             "node": "IC gen-2 node: 5 x 6.4 TB NVMe (IC wiki, REFERENCES.md section 1)"})
+             "node": "IC gen-2 node: 5 x 6.4 TB NVMe (IC wiki, docs/REFERENCES.md section 1)"})
 
 NVM_PROFILES = {p.name: p for p in (OPTANE_1, OPTANE_6, CXL, NVME)}
 
@@ -183,6 +183,6 @@ HBM_PIM = PimProfile(
              "isa": "unconfirmed: HBM-PIM and SK hynix AiM (ISSCC 2022) execute FP16/BF16 multiply-add, add, "
                     "multiply and ReLU only: no integer rotate, xor or byte loads",
              "host": "unconfirmed: HBM2 ~307 GB/s per cube",
-             "energy": "unconfirmed: HBM2 ~3.9 pJ/bit (REFERENCES.md section 4)"})
+             "energy": "unconfirmed: HBM2 ~3.9 pJ/bit (docs/REFERENCES.md section 4)"})
 
 PIM_PROFILES = {p.name: p for p in (UPMEM, HBM_PIM)}

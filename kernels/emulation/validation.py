@@ -46,7 +46,7 @@ class PublishedCheck:
                 "measured_s": self.measured_s, "source": self.source}
 
 
-YANG = "Yang et al., FAST'20 (REFERENCES.md section 3)"
+YANG = "Yang et al., FAST'20 (docs/REFERENCES.md section 3)"
 
 
 def published_checks() -> list[PublishedCheck]:
@@ -79,7 +79,7 @@ def published_checks() -> list[PublishedCheck]:
                        "transfers; unconfirmed (recalled, primary not re-read for this suite)"),
         PublishedCheck("upmem", "every DPU streams 1 MiB from its MRAM (2,556 DPUs)", system,
                        UPMEM.banks * (1 << 20) / 1.7e12,
-                       "PrIM (REFERENCES.md section 3): 2,556 DPUs reach about 1.7 TB/s of MRAM bandwidth"),
+                       "PrIM (docs/REFERENCES.md section 3): 2,556 DPUs reach about 1.7 TB/s of MRAM bandwidth"),
     ]
 
 

@@ -1,5 +1,5 @@
 """State-manifest chunk hashing: a checkpoint cuts every state file into 1 MiB chunks and hashes each
-(dfinity/ic state_manager; REFERENCES.md section 1). Here the chunks are hashed as one batch, zero-copy."""
+(dfinity/ic state_manager; docs/REFERENCES.md section 1). Here the chunks are hashed as one batch, zero-copy."""
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,4 @@
-"""The hashing hot path's IC-shaped inputs, deterministic by seed (REFERENCES.md section 1 for every shape
+"""The hashing hot path's IC-shaped inputs, deterministic by seed (docs/REFERENCES.md section 1 for every shape
 used here): random messages, request_status hash trees, blocks of ingress call requests, checkpoint state."""
 from __future__ import annotations
 

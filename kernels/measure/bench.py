@@ -2,7 +2,7 @@
 
 A hot path describes what to time as a `Case` (a callable per phase); this module times it the same way for
 every hot path, reads the device and the cores used from the backend table and the device itself, adds the
-energy per item, and writes rows as it goes. Phases mean one thing everywhere (DESIGN.md, "Measuring"):
+energy per item, and writes rows as it goes. Phases mean one thing everywhere (docs/DESIGN.md, "Measuring"):
 `pack` Python objects to contiguous buffers; `h2d`, `kernel` (data already in place), `d2h`; `end_to_end` the
 public API call from Python inputs to the returned result, everything included.
 """

@@ -35,18 +35,18 @@ CPU_WATTS_PER_CORE = {
 }
 GENERIC_WATTS_PER_CORE = (10.0, "assumed: generic server core at 10 W (no figure for this CPU model)")
 
-# Energy per byte moved (REFERENCES.md section 4, marked there as unconfirmed; the same figures as the emulator
+# Energy per byte moved (docs/REFERENCES.md section 4, marked there as unconfirmed; the same figures as the emulator
 # profiles in kernels/emulation/profiles.py).
-DRAM_J_PER_BYTE = (20e-12 * 8, "unconfirmed: DDR4 ~15-22 pJ/bit (REFERENCES.md section 4); 20 pJ/bit = 160 pJ/B taken")
-PCIE_J_PER_BYTE = (7.5e-12 * 8, "unconfirmed: PCIe ~5-10 pJ/bit (REFERENCES.md section 4); 7.5 pJ/bit = 60 pJ/B taken")
-HBM_J_PER_BYTE = (3.9e-12 * 8, "unconfirmed: HBM2 ~3.9 pJ/bit = 31.2 pJ/B (REFERENCES.md section 4)")
+DRAM_J_PER_BYTE = (20e-12 * 8, "unconfirmed: DDR4 ~15-22 pJ/bit (docs/REFERENCES.md section 4); 20 pJ/bit = 160 pJ/B taken")
+PCIE_J_PER_BYTE = (7.5e-12 * 8, "unconfirmed: PCIe ~5-10 pJ/bit (docs/REFERENCES.md section 4); 7.5 pJ/bit = 60 pJ/B taken")
+HBM_J_PER_BYTE = (3.9e-12 * 8, "unconfirmed: HBM2 ~3.9 pJ/bit = 31.2 pJ/B (docs/REFERENCES.md section 4)")
 
-# Operation energies, Horowitz ISSCC 2014 at 45 nm (REFERENCES.md section 4): ratios, not figures for today's nodes.
+# Operation energies, Horowitz ISSCC 2014 at 45 nm (docs/REFERENCES.md section 4): ratios, not figures for today's nodes.
 HOROWITZ_45NM_J = {"add32": 0.1e-12, "mul32": 3.1e-12, "sram64_8kb": 10e-12, "sram64_1mb": 100e-12,
                    "dram64": 1.3e-9}
 
-# GPU board power when no energy counter can be read: the H100 SXM power limit (REFERENCES.md section 4).
-GPU_BOARD_LIMIT_W = (anchors.H100_SXM_POWER_W, "H100 SXM board power limit 700 W (REFERENCES.md section 4)")
+# GPU board power when no energy counter can be read: the H100 SXM power limit (docs/REFERENCES.md section 4).
+GPU_BOARD_LIMIT_W = (anchors.H100_SXM_POWER_W, "H100 SXM board power limit 700 W (docs/REFERENCES.md section 4)")
 GPU_IDLE_SHARE = 0.1  # assumed: idle board power as a share of the limit when NVML cannot measure it (no source)
 
 TRANSFER_PHASES = ("h2d", "d2h")

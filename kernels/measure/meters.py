@@ -4,10 +4,10 @@
   the same names, with package and core domains and no DRAM domain). It sums the package domains and the DRAM
   domains (core, uncore and psys are parts of a package or the whole platform, so they are never added) and
   handles a counter that wraps at ``max_energy_range_uj``. ``energy_uj`` is root-only since Linux 5.10 and
-  absent in most VMs (REFERENCES.md section 4): an unreadable file or a missing tree makes the meter
+  absent in most VMs (docs/REFERENCES.md section 4): an unreadable file or a missing tree makes the meter
   unavailable, with the reason.
 - ``NvmlMeter``: NVML through ``nvidia-ml-py`` (the official binding): the board's total energy counter
-  (Volta and newer, millijoules since driver load). The counter updates every 20-100 ms (REFERENCES.md
+  (Volta and newer, millijoules since driver load). The counter updates every 20-100 ms (docs/REFERENCES.md
   section 4), so callers measure windows of about a second or more and subtract idle power.
 
 A window's ``joules`` is everything the meter saw; ``measure_per_call`` repeats a call over a window and

@@ -1,7 +1,7 @@
 """Orthogonal persistence of Wasm memory: dirty-page detection, page copies, Wasm `memory.copy`.
 
 The IC persists canister memory by finding the 4 KiB pages a message wrote and copying them into page
-deltas, up to a checkpoint every 500 rounds (REFERENCES.md section 1). `dirty_pages` finds them by comparing
+deltas, up to a checkpoint every 500 rounds (docs/REFERENCES.md section 1). `dirty_pages` finds them by comparing
 two images of the memory, `copy_pages` gathers/scatters a page list, `wasm_memory_copy` is Wasm's
 `memory.copy` (memmove semantics inside one linear memory). `faults` measures the IC's own method
 (write-protect the memory, handle the faults); `wasm_runtime` runs the real instructions in wasmtime.

@@ -5,8 +5,8 @@ import operator
 
 import numpy as np
 
-OS_PAGE = 4096  # OS page, the unit the IC tracks and persists (REFERENCES.md section 1)
-WASM_PAGE = 65536  # Wasm page, the unit memory.grow works in (WebAssembly core spec; REFERENCES.md section 1)
+OS_PAGE = 4096  # OS page, the unit the IC tracks and persists (docs/REFERENCES.md section 1)
+WASM_PAGE = 65536  # Wasm page, the unit memory.grow works in (WebAssembly core spec; docs/REFERENCES.md section 1)
 WORD = 8  # kernels compare and copy 8-byte words: page sizes must be a multiple of this
 
 

@@ -1,5 +1,5 @@
 """The cost of the IC's own dirty-page tracking, measured: write-protect the memory, take one SIGSEGV per
-first write to a page, unprotect that page in the handler and record it (REFERENCES.md section 1), against
+first write to a page, unprotect that page in the handler and record it (docs/REFERENCES.md section 1), against
 finding the same pages by comparing the memory with its previous image (`dirty_pages`).
 
 The faults are taken in a child process (`python -m kernels.memory.faults`), never in the caller's

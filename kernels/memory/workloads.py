@@ -1,4 +1,4 @@
-"""IC-shaped workloads of orthogonal persistence, deterministic by seed (REFERENCES.md section 1 for every
+"""IC-shaped workloads of orthogonal persistence, deterministic by seed (docs/REFERENCES.md section 1 for every
 shape used here): heap images, dirty-page sets (sparse, clustered, stack-like), per-round and per-checkpoint
 page sets, and the issue's target sizes."""
 from __future__ import annotations

@@ -18,7 +18,7 @@ import numpy as np
 from ..packing import check_signed_batch as check_batch
 from ..registry import BackendUnavailable, backend_module, check_backend, packed_input
 from .prepare import Prepared, prepare
-from ..ecdsa import ecdsa_verify_batch  # the ECDSA hot path (kernels.ecdsa), also reachable here (DESIGN.md API)
+from ..ecdsa import ecdsa_verify_batch  # the ECDSA hot path (kernels.ecdsa), also reachable here (docs/DESIGN.md API)
 from ..hotpath import lazy_hot_path
 
 __all__ = ["ed25519_verify_batch", "ed25519_verify_prepared", "ecdsa_verify_batch", "prepare", "Prepared",

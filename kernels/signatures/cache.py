@@ -1,7 +1,7 @@
 """A verified-signature cache, the example the IC performance proposal gives for caching: an LRU keyed by
 SHA-256(pk || sig || msg), bounded in entries and in bytes, that stores successful verifications only.
 
-The replica keeps such a cache for BLS (a global LRU of 100 000 entries, REFERENCES.md section 1). A hit
+The replica keeps such a cache for BLS (a global LRU of 100 000 entries, docs/REFERENCES.md section 1). A hit
 returns True without verifying; anything else is verified by the chosen backend. Two rules keep a cache
 from ever turning an invalid signature into a valid verdict: only True verdicts are inserted, and the key
 is only looked up for well-formed triples (32-byte key, 64-byte signature), because SHA-256 of a plain

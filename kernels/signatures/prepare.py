@@ -1,6 +1,6 @@
 """Host-side preparation for the Ed25519 kernels: fixed-size arrays and h = SHA-512(R || A || M) mod L.
 
-The hash is done on the host with hashlib (OpenSSL) because messages are ragged (REFERENCES.md section 2:
+The hash is done on the host with hashlib (OpenSSL) because messages are ragged (docs/REFERENCES.md section 2:
 the GPU implementations batch SHA-512 separately too), the 64-byte digests reduced mod L in one compiled call
 (scalars.reduce_bytes); the kernels then see 128 bytes per signature.
 """

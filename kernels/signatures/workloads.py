@@ -1,6 +1,6 @@
 """Ed25519 workloads shaped like an IC replica's: signed batches over random messages (the issue's target
 shape), the batch every backend must judge exactly like libsodium, and the ingress signature trace.
-Deterministic by seed (REFERENCES.md section 1 for every shape used here)."""
+Deterministic by seed (docs/REFERENCES.md section 1 for every shape used here)."""
 from __future__ import annotations
 
 import math
@@ -71,7 +71,7 @@ def correctness_batch(seed: int = 0) -> tuple[list, list, list, np.ndarray]:
 
 # Signed request: the sender key signs "\x0Aic-request" || request_id; each delegation is signed by the key
 # before it over "\x1Aic-request-auth-delegation" || hash_of_map(delegation); up to 20 delegations, 1 to 21
-# verifications per request (IC interface spec, "Authentication"; REFERENCES.md section 1).
+# verifications per request (IC interface spec, "Authentication"; docs/REFERENCES.md section 1).
 REQUEST_DOMAIN = b"\x0Aic-request"
 DELEGATION_DOMAIN = b"\x1Aic-request-auth-delegation"
 MAX_DELEGATIONS = 20
@@ -83,7 +83,7 @@ DELEGATION_WEIGHTS = {0: 0.45, 1: 0.40, 2: 0.08, 3: 0.03} | {d: 0.04 / 17 for d 
 def ingress_signature_trace(messages: int = 2_000, sessions: int = 200, per_block: int = 100,
                             invalid_fraction: float = 0.01, seed: int = 0) -> list[dict]:
     """Batches of Ed25519 checks as a replica sees them: each ingress message is verified on entry to the
-    pool and again when the block carrying it is validated (REFERENCES.md section 1).
+    pool and again when the block carrying it is validated (docs/REFERENCES.md section 1).
 
     Messages come from `sessions` user sessions chosen by a Zipf-like law (popular sessions send more);
     a session has a fixed delegation chain (length drawn from DELEGATION_WEIGHTS), so its delegation
