@@ -148,9 +148,19 @@ def pandoc_markdown(text: str) -> str:
     return "\n".join(out)
 
 
+LOG_LINE = re.compile(r"^skipped: .*$\n?", re.MULTILINE)  # a sweep's note that a backend cannot run a case
+INSTALL_HINT = re.compile(r"\s*\(pip install [^)]*\)")  # devices' reasons name the package to install
+
+
+def paper_text(text: str) -> str:
+    """Text fit for the report: no sweep log lines, no install hints (they are for the terminal, where the
+    notebooks print them; the backends table still says why each backend cannot run)."""
+    return INSTALL_HINT.sub("", LOG_LINE.sub("", text))
+
+
 def _printable(cell: dict) -> dict:
-    """Drop what does not belong on paper: progress bars (stderr, widgets) and empty outputs; Markdown made
-    readable by pandoc."""
+    """Drop what does not belong on paper: progress bars (stderr, widgets), sweep log lines, install hints and
+    empty outputs; Markdown made readable by pandoc."""
     cell = copy.deepcopy(cell)
     if cell.get("cell_type") == "markdown":
         cell["source"] = pandoc_markdown(cell["source"])
@@ -159,9 +169,16 @@ def _printable(cell: dict) -> dict:
         for out in cell.get("outputs", []):
             if out.get("output_type") == "stream" and out.get("name") == "stderr":
                 continue
+            if out.get("output_type") == "stream":
+                out["text"] = paper_text("".join(out.get("text", "")))
+                if not out["text"].strip():
+                    continue
             data = out.get("data", {})
             if "application/vnd.jupyter.widget-view+json" in data:
                 continue
+            for kind in ("text/markdown", "text/plain"):
+                if kind in data:
+                    data[kind] = paper_text("".join(data[kind]))
             if "text/markdown" in data:
                 data["text/markdown"] = pandoc_markdown(data["text/markdown"])
             kept.append(out)

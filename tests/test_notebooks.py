@@ -125,3 +125,20 @@ def test_a_list_after_a_paragraph_gets_the_blank_line_pandoc_needs():
     assert pandoc_markdown("Text\n\n- one\n  more\n- two") == "Text\n\n- one\n  more\n- two"
     assert pandoc_markdown("```\ncode\n- not a list\n```") == "```\ncode\n- not a list\n```"
     assert pandoc_markdown("Step\n1. first") == "Step\n\n1. first"
+
+
+def test_the_report_drops_sweep_log_lines_and_install_hints():
+    from kernels.report import _printable
+
+    cell = {"cell_type": "code", "source": "", "outputs": [
+        {"output_type": "stream", "name": "stdout",
+         "text": "skipped: sha256 on cupy: CuPy is not installed (pip install '.[gpu]'): ModuleNotFoundError\n"},
+        {"output_type": "stream", "name": "stdout", "text": ["kept line\n", "skipped: x on y: z\n"]},
+        {"output_type": "display_data", "metadata": {},
+         "data": {"text/markdown": "| b | why |\n|---|---|\n| cupy | CuPy is not installed (pip install '.[gpu]'): "
+                                   "ModuleNotFoundError |"}}]}
+    out = _printable(cell)["outputs"]
+    assert [o["output_type"] for o in out] == ["stream", "display_data"]
+    assert out[0]["text"] == "kept line\n"
+    table = out[1]["data"]["text/markdown"]
+    assert "pip install" not in table and "CuPy is not installed: ModuleNotFoundError" in table
