@@ -46,12 +46,9 @@ def open_records(records: tuple[bytes, ...], key: bytes = TLS_KEY) -> bytes | Re
 def check_signatures(admitted: list, path: str, cache: VerificationCache | None) -> dict[int, str]:
     """{index: reason} for the admitted requests whose signatures fail; BLS checks found in `cache` are skipped,
     those that pass are added to it."""
-    checks = Checks()
-    for i, a in enumerate(admitted):
-        if isinstance(a, Admitted) and not _anonymous(a.envelope):
-            add_checks(checks, i, a.envelope, a.request_id)
+    checks, bad_trees = collect_checks(admitted)
     failed = {i: "malformed authentication fields" for i in checks.malformed}
-    failed.update({i: "canister signature tree does not match" for i in expand_canister_sigs(checks)})
+    failed.update({i: "canister signature tree does not match" for i in bad_trees})
     for scheme in SCHEMES:
         triples, owners = checks.triples[scheme], checks.owners[scheme]
         todo = _to_verify(triples, cache if scheme == "bls" else None)
@@ -64,6 +61,16 @@ def check_signatures(admitted: list, path: str, cache: VerificationCache | None)
                 if verdicts[triple]:
                     cache.insert(*triple)
     return failed
+
+
+def collect_checks(admitted: list) -> tuple[Checks, list]:
+    """The signature checks of the admitted, signed requests by scheme (canister signatures turned into their BLS
+    checks), and the requests whose canister-signature tree failed before any BLS check."""
+    checks = Checks()
+    for i, a in enumerate(admitted):
+        if isinstance(a, Admitted) and not _anonymous(a.envelope):
+            add_checks(checks, i, a.envelope, a.request_id)
+    return checks, expand_canister_sigs(checks)
 
 
 def _anonymous(envelope: dict) -> bool:
@@ -99,27 +106,13 @@ def admit(requests: list[Request], path: str = "library", now_ns: int = NOW_NS, 
 
 # --- timing -----------------------------------------------------------------------------------------------------
 
-def _scheme_triples(admitted: list) -> Checks:
-    checks = Checks()
-    for i, a in enumerate(admitted):
-        add_checks(checks, i, a.envelope, a.request_id)
-    expand_canister_sigs(checks)
-    return checks
-
-
 def signature_rows(workload: str, kind: str, admitted: list, repeats: int, threads: int) -> list:
     """One stage per scheme: its checks for these requests one at a time with the library, and in one batch on
     numba_cpu (cores x wall); BLS checks the cache answers are not verified (first sight misses)."""
-    checks, rows = _scheme_triples(admitted), []
-    unparsed = [(i, a.envelope, a.request_id) for i, a in enumerate(admitted)]
-
-    def parse_all():
-        c = Checks()
-        for i, envelope, rid in unparsed:
-            add_checks(c, i, envelope, rid)
-        expand_canister_sigs(c)
+    checks, rows = collect_checks(admitted)[0], []
     rows += rows_for("signature parsing", "ingress", workload, kind,
-                     [Candidate("library", "python", parse_all, len(admitted), per_item(noop, unparsed))], repeats,
+                     [Candidate("library", "python", lambda: collect_checks(admitted), len(admitted),
+                                per_item(noop, admitted))], repeats,
                      note="delegation maps hashed, canister-signature trees and certificates parsed")
     for scheme in SCHEMES:
         triples = checks.triples[scheme]
@@ -167,7 +160,7 @@ def stage_rows(workload: str, kind: str, requests: list[Request], repeats: int =
 
 def cache_rows(workload: str, kind: str, admitted: list, repeats: int) -> list:
     """The BLS cache lookups of these requests (hits and misses as the session reuse makes them)."""
-    triples = _bls_triples(admitted)
+    triples = collect_checks(admitted)[0].triples["bls"]
 
     def run():
         cache = VerificationCache(BLS_CACHE_ENTRIES)
@@ -180,18 +173,9 @@ def cache_rows(workload: str, kind: str, admitted: list, repeats: int) -> list:
                     note=note)
 
 
-def _bls_triples(admitted: list) -> list:
-    checks = Checks()
-    for i, a in enumerate(admitted):
-        if isinstance(a, Admitted):
-            add_checks(checks, i, a.envelope, a.request_id)
-    expand_canister_sigs(checks)
-    return checks.triples["bls"]
-
-
 def bls_hit_rate(admitted: list) -> float:
     """Share of the BLS checks of these requests that the cache answers (first sight of a check misses)."""
-    triples = _bls_triples(admitted)
+    triples = collect_checks(admitted)[0].triples["bls"]
     return 1.0 - len(set(triples)) / len(triples) if triples else float("nan")
 
 
